@@ -1,0 +1,23 @@
+// `skiff`: the CLI for people and scripts on an edge device. Each group of subcommands lives in its
+// own file and registers itself (cli_commands.hpp).
+#include <cstdio>
+
+#include "cli_commands.hpp"
+#include "error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"skiff: containers and replica sets on one host", "skiff"};
+  app.require_subcommand(1);
+  skiff::cli::ExitCode code;
+  skiff::cli::register_network_commands(app, code);
+  skiff::cli::register_image_commands(app, code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "skiff: %s\n", e.what());
+    return 1;
+  }
+  return code.value;
+}
