@@ -1,0 +1,71 @@
+// The container lifecycle as a library: what `skiff-runtime`'s commands do, and what `skiff` links.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "spec.hpp"
+#include "state.hpp"
+
+namespace skiff {
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+struct ExecOptions {
+  std::string id;
+  std::string process_file;       // --process: a runtime-spec process JSON
+  std::vector<std::string> args;  // used when no process file
+  bool tty = false;
+  std::string console_socket;
+  bool detach = false;
+  std::string pid_file;
+  std::string cwd;
+  std::vector<std::string> env;
+  std::string user;  // uid[:gid]
+  std::vector<std::string> caps;
+  bool no_new_privs = false;
+  int preserve_fds = 0;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(std::string state_root) : store_(std::move(state_root)) {}
+  const StateStore& store() const { return store_; }
+
+  // create: the container's init is set up and waits for start; returns once it is.
+  void create(const CreateOptions& o);
+  // start: releases a created container and runs poststart hooks.
+  void start(const std::string& id);
+  // run: create + start; in the foreground (detach false) waits and returns the exit status
+  // (128+signal when killed) and deletes the container unless keep.
+  int run(const CreateOptions& o, bool detach, bool keep);
+  // The OCI state JSON (runc's shape).
+  std::string state_json(const std::string& id);
+  void kill(const std::string& id, int sig, bool all);
+  void remove(const std::string& id, bool force);
+  // Host pids of every process in the container.
+  std::vector<pid_t> pids(const std::string& id);
+  // Exit status of the exec'd process (foreground), or 0 when detached.
+  int exec(const ExecOptions& o);
+
+  struct ListEntry {
+    ContainerState state;
+    Status status;
+  };
+  std::vector<ListEntry> list();
+
+ private:
+  StateStore store_;
+};
+
+}  // namespace skiff
