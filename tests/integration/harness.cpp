@@ -1,0 +1,164 @@
+#include "harness.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "spec.hpp"
+
+extern char** environ;
+
+namespace skiff::test {
+
+std::string runtime_binary() {
+  return SKIFF_RUNTIME_BINARY;
+}
+std::string fixture_rootfs() {
+  return SKIFF_FIXTURE_ROOTFS;
+}
+
+TempDir::TempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+Result run_command(const std::vector<std::string>& argv, const std::string& input, int timeout_s) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(in[1]);
+    close(out[0]);
+    close(err[0]);
+    throw std::runtime_error("spawn " + argv[0] + ": " + strerror(rc));
+  }
+  // Small inputs fit the pipe buffer; tests never send more.
+  if (!input.empty()) (void)!write(in[1], input.data(), input.size());
+  close(in[1]);
+  Result r;
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  bool out_open = true, err_open = true, killed = false;
+  while (out_open || err_open) {
+    struct pollfd p[2] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
+    int n = poll(p, 2, 200);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!killed && now.tv_sec - start.tv_sec > timeout_s) {
+      kill(pid, SIGKILL);
+      killed = true;
+    }
+    if (n <= 0) continue;
+    char buf[8192];
+    for (int i = 0; i < 2; ++i) {
+      if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t k = read(p[i].fd, buf, sizeof buf);
+      if (k <= 0) {
+        (i == 0 ? out_open : err_open) = false;
+      } else {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(k));
+      }
+    }
+  }
+  close(out[0]);
+  close(err[0]);
+  int status;
+  waitpid(pid, &status, 0);
+  if (killed)
+    r.status = -1;
+  else if (WIFEXITED(status))
+    r.status = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    r.status = 128 + WTERMSIG(status);
+  return r;
+}
+
+Bundle::Bundle() : dir_("skiff-bundle") {
+  config = spec::default_spec(false);
+  config["root"]["path"] = fixture_rootfs();
+  config["process"]["terminal"] = false;
+}
+
+void Bundle::set_args(const std::vector<std::string>& args) {
+  config["process"]["args"] = args;
+  config["process"]["terminal"] = false;
+}
+
+void Bundle::write() const {
+  std::ofstream f(path() + "/config.json");
+  f << config.dump(2);
+}
+
+Runtime::Runtime() : root_("skiff-root") {}
+
+Runtime::~Runtime() {
+  for (const auto& id : ids_) run_command({runtime_binary(), "--root", root(), "delete", "--force", id});
+}
+
+Result Runtime::operator()(std::vector<std::string> args, const std::string& input, int timeout_s) const {
+  std::vector<std::string> argv = {runtime_binary(), "--root", root()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, input, timeout_s);
+}
+
+std::string Runtime::unique_id(const std::string& stem) {
+  static std::atomic<int> n{0};
+  std::string id = stem + "-" + std::to_string(getpid()) + "-" + std::to_string(n++);
+  ids_.push_back(id);
+  return id;
+}
+
+size_t mount_count() {
+  std::ifstream f("/proc/self/mountinfo");
+  size_t n = 0;
+  std::string line;
+  while (std::getline(f, line)) ++n;
+  return n;
+}
+
+size_t fd_count() {
+  size_t n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (auto* e = readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  closedir(d);
+  return n;
+}
+
+bool is_root() {
+  return geteuid() == 0;
+}
+
+}  // namespace skiff::test

@@ -1,0 +1,219 @@
+// What a container gets from config.json, checked from inside a real container.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "harness.hpp"
+
+using namespace skiff::test;
+
+#define REQUIRE_ROOT() \
+  if (!is_root()) GTEST_SKIP() << "needs root: creates namespaces and mounts"
+
+namespace {
+
+// Runs `script` with /bin/sh in a fresh container from `b`, returns the result.
+Result run_sh(Runtime& rt, Bundle& b, const std::string& script) {
+  b.set_args({"/bin/sh", "-c", script});
+  b.write();
+  return rt({"run", "--bundle", b.path(), rt.unique_id("sh")});
+}
+
+}  // namespace
+
+TEST(Container, Pid1HostnameEnvCwdUser) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  b.config["hostname"] = "skiff-test-host";
+  b.config["domainname"] = "example.test";
+  b.config["process"]["env"] = {"PATH=/bin:/usr/bin", "FOO=bar baz"};
+  b.config["process"]["cwd"] = "/tmp";
+  b.config["process"]["user"] = {
+      {"uid", 1000}, {"gid", 1000}, {"additionalGids", {5, 65534}}, {"umask", 077}};
+  auto r = run_sh(rt, b,
+                  "echo pid=$$; echo host=$(hostname); echo dom=$(cat /proc/sys/kernel/domainname); "
+                  "echo foo=$FOO; echo cwd=$(pwd); echo uid=$(id -u) gid=$(id -g) groups=$(id -G); "
+                  "echo umask=$(umask)");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("pid=1\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("host=skiff-test-host\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dom=example.test\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("foo=bar baz\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cwd=/tmp\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("uid=1000 gid=1000 groups=1000 5 65534\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("umask=0077\n"), std::string::npos) << r.out;
+}
+
+TEST(Container, ExitStatusAndSignal) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  EXPECT_EQ(run_sh(rt, b, "exit 3").status, 3);
+  EXPECT_EQ(run_sh(rt, b, "kill -9 $$").status, 128 + 9);
+  EXPECT_EQ(run_sh(rt, b, "true").status, 0);
+}
+
+TEST(Container, NamespacesAreNew) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  auto r = run_sh(rt, b, "for n in pid net ipc uts mnt; do echo $n=$(readlink /proc/self/ns/$n); done");
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* n : {"pid", "net", "ipc", "uts", "mnt"}) {
+    char host[256] = {};
+    ssize_t k = readlink((std::string("/proc/self/ns/") + n).c_str(), host, sizeof host - 1);
+    ASSERT_GT(k, 0);
+    EXPECT_EQ(r.out.find(std::string(n) + "=" + host + "\n"), std::string::npos) << n << " is the host's";
+    EXPECT_NE(r.out.find(std::string(n) + "="), std::string::npos);
+  }
+}
+
+TEST(Container, MountsAndTheirFlags) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  TempDir src;
+  std::ofstream(src.path() + "/hello") << "from-host";
+  b.config["mounts"].push_back({{"destination", "/data"},
+                                {"type", "bind"},
+                                {"source", src.path()},
+                                {"options", {"rbind", "ro", "nosuid"}}});
+  b.config["mounts"].push_back({{"destination", "/scratch"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
+                                {"options", {"nosuid", "nodev", "noexec", "size=1m", "mode=1777"}}});
+  auto r = run_sh(rt, b,
+                  "cat /data/hello; echo; grep -E ' /(data|scratch|proc|sys|dev/pts|dev/shm) ' "
+                  "/proc/self/mountinfo; touch /data/x && echo WROTE; stat -c %a /scratch");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("from-host"), std::string::npos);
+  EXPECT_EQ(r.out.find("WROTE"), std::string::npos) << "a ro bind mount was writable";
+  auto line_of = [&](const std::string& mp) {
+    auto p = r.out.find(" " + mp + " ");
+    if (p == std::string::npos) return std::string();
+    auto s = r.out.rfind('\n', p);
+    return r.out.substr(s + 1, r.out.find('\n', p) - s - 1);
+  };
+  std::string data = line_of("/data"), scratch = line_of("/scratch");
+  ASSERT_FALSE(data.empty()) << r.out;
+  EXPECT_NE(data.find(" ro,nosuid"), std::string::npos) << data;
+  ASSERT_FALSE(scratch.empty()) << r.out;
+  EXPECT_NE(scratch.find("nosuid,nodev,noexec"), std::string::npos) << scratch;
+  EXPECT_NE(scratch.find("tmpfs"), std::string::npos) << scratch;
+  EXPECT_NE(r.out.find("1777"), std::string::npos);
+  EXPECT_NE(line_of("/proc").find(" - proc "), std::string::npos);
+  EXPECT_NE(line_of("/sys").find(" ro,"), std::string::npos) << line_of("/sys");
+  EXPECT_NE(line_of("/dev/pts").find("devpts"), std::string::npos);
+}
+
+TEST(Container, RootIsReadOnlyWhenAsked) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  b.config["root"]["readonly"] = true;
+  auto r = run_sh(rt, b, "touch /newfile 2>&1 && echo WROTE; touch /dev/shm/ok && echo SHM");
+  EXPECT_EQ(r.out.find("WROTE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SHM"), std::string::npos) << r.out;
+}
+
+TEST(Container, MaskedAndReadonlyPaths) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  auto r = run_sh(rt, b,
+                  "echo kcore=$(wc -c < /proc/kcore); ls /proc/acpi 2>/dev/null | wc -l; "
+                  "echo 1 > /proc/sys/kernel/domainname && echo SYSWROTE; "
+                  "echo c > /proc/sysrq-trigger && echo SYSRQ; grep ' /proc/sys ' /proc/self/mountinfo");
+  EXPECT_NE(r.out.find("kcore=0\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("SYSWROTE"), std::string::npos) << "/proc/sys was writable: " << r.out;
+  EXPECT_EQ(r.out.find("SYSRQ"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" /proc/sys ro,"), std::string::npos) << r.out;
+}
+
+TEST(Container, DefaultAndSpecDevices) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  b.config["linux"]["devices"] = {{{"path", "/dev/skiffnull"},
+                                   {"type", "c"},
+                                   {"major", 1},
+                                   {"minor", 3},
+                                   {"fileMode", 0640},
+                                   {"uid", 1000},
+                                   {"gid", 5}}};
+  auto r = run_sh(
+      rt, b,
+      "for d in null zero full random urandom tty skiffnull; do stat -c '%n %t:%T %a %u:%g' /dev/$d; "
+      "done; readlink /dev/fd /dev/stdin /dev/ptmx; echo x > /dev/null && echo NULLOK; ls /dev/pts/ptmx");
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("/dev/null 1:3 666 0:0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/dev/urandom 1:9 666"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/dev/tty 5:0 666"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/dev/skiffnull 1:3 640 1000:5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/proc/self/fd\n/proc/self/fd/0\npts/ptmx\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NULLOK"), std::string::npos);
+}
+
+TEST(Container, RlimitsOomScoreAndNoNewPrivs) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 512}, {"hard", 1024}},
+                                    {{"type", "RLIMIT_NPROC"}, {"soft", 300}, {"hard", 400}}};
+  b.config["process"]["oomScoreAdj"] = 500;
+  b.config["process"]["noNewPrivileges"] = true;
+  auto r = run_sh(rt, b,
+                  "ulimit -n; ulimit -Hn; ulimit -u; cat /proc/self/oom_score_adj; "
+                  "grep NoNewPrivs /proc/self/status");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("512\n1024\n300\n500\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NoNewPrivs:\t1"), std::string::npos) << r.out;
+}
+
+TEST(Container, HardRlimitAboveHostIsAClearError) {
+  REQUIRE_ROOT();
+  struct rlimit cur;
+  getrlimit(RLIMIT_NOFILE, &cur);
+  Runtime rt;
+  Bundle b;
+  b.config["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 1024}, {"hard", cur.rlim_max + 1}}};
+  auto r = run_sh(rt, b, "true");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("RLIMIT_NOFILE"), std::string::npos) << r.err;
+}
+
+TEST(Container, SysctlIsWritten) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  b.config["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}, {"kernel.shmmax", "123456789"}};
+  auto r = run_sh(rt, b, "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n123456789\n");
+}
+
+TEST(Container, TimeNamespaceOffsets) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  b.config["linux"]["namespaces"].push_back({{"type", "time"}});
+  b.config["linux"]["timeOffsets"] = {{"boottime", {{"secs", 86400 * 365}, {"nanosecs", 0}}}};
+  auto r = run_sh(rt, b, "cut -d. -f1 /proc/uptime");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_GT(std::stol(r.out), 86400L * 365) << r.out;
+}
+
+TEST(Container, NoPivotWorks) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  b.set_args({"/bin/sh", "-c", "ls /bin/busybox && echo ok"});
+  b.write();
+  auto r = rt({"run", "--no-pivot", "--bundle", b.path(), rt.unique_id("nopivot")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("ok"), std::string::npos);
+}
