@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstring>
 
+#include "caps.hpp"
 #include "console.hpp"
 #include "container.hpp"
 #include "error.hpp"
@@ -85,7 +86,16 @@ int Runtime::exec(const ExecOptions& o) {
     }
     if (o.no_new_privs) proc.no_new_privileges = true;
   }
-  if (!o.caps.empty()) throw Error("--cap: capabilities are not supported yet");
+  if (!o.caps.empty()) {
+    // runc's --cap: added to the bounding, effective and permitted sets of this process.
+    if (!proc.capabilities) proc.capabilities.emplace();
+    for (const auto& c : o.caps) {
+      proc.capabilities->bounding.push_back(c);
+      proc.capabilities->effective.push_back(c);
+      proc.capabilities->permitted.push_back(c);
+    }
+  }
+  CapsPlan caps = plan_caps(proc.capabilities);
   if (proc.terminal && o.detach && o.console_socket.empty())
     throw Error("cannot allocate a tty without --console-socket when detached");
   ProcessPlan plan = plan_process(proc);
@@ -145,7 +155,9 @@ int Runtime::exec(const ExecOptions& o) {
       }
     }
     child_chdir(proc);
+    child_caps_before_user(caps);
     child_switch_user(proc);
+    child_caps_after_user(caps);
     child_chdir(proc);
     char exe[PATH_MAX];
     child_find_executable(plan, exe, sizeof exe);

@@ -53,6 +53,7 @@ PreparedContainer prepare_container(const CreateOptions& o, bool foreground) {
       c.cgroups = read_cgroup_host_view();
   }
   c.proc = plan_process(*c.spec.process);
+  c.caps = plan_caps(c.spec.process->capabilities);
   const auto& h = c.spec.hooks;
   c.any_child_hooks = !h.prestart.empty() || !h.create_runtime.empty() || !h.create_container.empty() ||
                       !h.start_container.empty();
@@ -160,6 +161,7 @@ void container_init(const InitArgs& a) noexcept {
       if (sync_send(a.sync_fd, SyncType::pty_master, 0, pty.slave_path.c_str(), pty.master.get()) < 0)
         child_fail(errno, "send pty master");
       pty.master.reset();
+      if (c.dev_is_mount) child_bind_console(pty.slave.get());
       int rc = make_controlling_terminal(pty.slave.get());
       if (rc < 0) child_fail(-rc, "make %s the controlling terminal", pty.slave_path.c_str());
     } catch (const std::exception& e) {
@@ -168,7 +170,9 @@ void container_init(const InitArgs& a) noexcept {
   }
 
   child_chdir(p);
+  child_caps_before_user(c.caps);
   child_switch_user(p);
+  child_caps_after_user(c.caps);
   // Once the user is switched, cwd is re-entered as that user: a root-only cwd must not silently
   // remain usable (runc checks the same).
   child_chdir(p);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "caps.hpp"
 #include "container.hpp"
 #include "mounts.hpp"
 #include "namespaces.hpp"
@@ -22,6 +23,7 @@ struct PreparedContainer {
   CgroupHostView cgroups;
   NamespacePlan ns;
   ProcessPlan proc;
+  CapsPlan caps;
   bool dev_is_mount = false;
   bool any_child_hooks = false;  // a hook round trip is needed (the hooks need the pid)
   unsigned long root_propagation = 0;

@@ -11,11 +11,18 @@ namespace skiff {
 class Error : public std::system_error {
  public:
   // A validation or logic error: no errno involved.
-  explicit Error(const std::string& what) : std::system_error(0, std::generic_category(), what) {}
+  explicit Error(const std::string& what) : std::system_error(0, std::generic_category()), msg_(what) {}
   // A failed syscall: `what` says what was attempted, the errno text is appended (": No such file ...").
-  Error(int err, const std::string& what) : std::system_error(err, std::generic_category(), what) {}
+  Error(int err, const std::string& what)
+      : std::system_error(err, std::generic_category()),
+        msg_(err ? what + ": " + std::generic_category().message(err) : what) {}
 
+  // system_error's own what() would append ": Success" for code 0; ours is the one line users read.
+  const char* what() const noexcept override { return msg_.c_str(); }
   int err() const noexcept { return code().value(); }
+
+ private:
+  std::string msg_;
 };
 
 // Throws Error(errno, what). For syscall results that are -1 on failure.

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "caps.hpp"
+
 namespace skiff {
 
 std::string features_json() {
@@ -70,7 +72,8 @@ std::string features_json() {
                        "unbindable"};
   nlohmann::ordered_json linux;
   linux["namespaces"] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
-  // Capabilities, seccomp, cgroups, apparmor, selinux and idmapped mounts are not applied yet:
+  linux["capabilities"] = known_capabilities();
+  // Seccomp, cgroups, apparmor, selinux and idmapped mounts are not applied yet:
   // they are left out (or reported disabled) until they work.
   linux["seccomp"] = {{"enabled", false}};
   linux["apparmor"] = {{"enabled", false}};

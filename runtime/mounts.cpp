@@ -632,6 +632,19 @@ void child_readonly_root() noexcept {
   close(r);
 }
 
+void child_bind_console(int slave_fd) noexcept {
+  int dev = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dev < 0) return;  // no /dev: nothing to bind onto
+  int f = openat(dev, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (f < 0) child_fail(errno, "create /dev/console");
+  close(f);
+  int t = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (t < 0 || bind_onto(slave_fd, "", t, false, 0, 0, 0, 0) < 0)
+    child_fail(errno, "bind the pty onto /dev/console");
+  close(t);
+  close(dev);
+}
+
 void child_root_propagation(unsigned long propagation) noexcept {
   if (!propagation) return;
   if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0) child_fail(errno, "set root propagation");

@@ -61,6 +61,8 @@ void child_pivot_root(const char* rootfs, bool no_pivot) noexcept;
 void child_mask_paths(const std::vector<std::string>& masked) noexcept;
 void child_readonly_paths(const std::vector<std::string>& ro) noexcept;
 void child_readonly_root() noexcept;
+// After pivot, with a terminal: binds the pty slave onto /dev/console, as runc does.
+void child_bind_console(int slave_fd) noexcept;
 // rootfsPropagation applied to "/" after pivot (the spec asks the root mount to have it).
 void child_root_propagation(unsigned long propagation) noexcept;
 

@@ -70,32 +70,35 @@ Result run_command(const std::vector<std::string>& argv, const std::string& inpu
   Result r;
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  bool out_open = true, err_open = true, killed = false;
-  while (out_open || err_open) {
-    struct pollfd p[2] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
-    int n = poll(p, 2, 200);
+  // Read until the command exits, not until EOF: after `create` the container's init still holds
+  // the pipes (it inherits the runtime's stdio, as with runc).
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  fcntl(err[0], F_SETFL, O_NONBLOCK);
+  auto drain = [&](int fd, std::string& into) {
+    char buf[8192];
+    ssize_t k;
+    while ((k = read(fd, buf, sizeof buf)) > 0) into.append(buf, static_cast<size_t>(k));
+  };
+  int status = 0;
+  bool killed = false;
+  for (;;) {
+    struct pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    poll(p, 2, 10);
+    drain(out[0], r.out);
+    drain(err[0], r.err);
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (!killed && now.tv_sec - start.tv_sec > timeout_s) {
       kill(pid, SIGKILL);
       killed = true;
     }
-    if (n <= 0) continue;
-    char buf[8192];
-    for (int i = 0; i < 2; ++i) {
-      if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t k = read(p[i].fd, buf, sizeof buf);
-      if (k <= 0) {
-        (i == 0 ? out_open : err_open) = false;
-      } else {
-        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(k));
-      }
-    }
   }
+  drain(out[0], r.out);
+  drain(err[0], r.err);
   close(out[0]);
   close(err[0]);
-  int status;
-  waitpid(pid, &status, 0);
   if (killed)
     r.status = -1;
   else if (WIFEXITED(status))
