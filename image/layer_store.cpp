@@ -1,0 +1,125 @@
+#include "layer_store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "error.hpp"
+#include "file_lock.hpp"
+#include "file_util.hpp"
+#include "unique_fd.hpp"
+
+namespace skiff::image {
+
+bool LayerStore::has(const Digest& chain_id) const {
+  struct stat st {};
+  return ::stat(paths_.layer(chain_id).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void LayerStore::remove(const Digest& chain_id) {
+  auto lock = FileLock::acquire(paths_.locks() + "/layer-" + std::string(chain_id.hex()) + ".lock");
+  // Renamed out of the way first, so that nobody ever sees a half-removed layer under its name.
+  std::string doomed =
+      paths_.tmp() + "/removing-" + std::string(chain_id.hex()) + "." + std::to_string(::getpid());
+  if (::rename(paths_.layer(chain_id).c_str(), doomed.c_str()) == 0) remove_all(doomed);
+  lock.release_and_remove();
+}
+
+void LayerStore::unpack_one(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
+                            const UnpackOptions& o, ExtractResult& result) {
+  std::string hex(chain_id.hex());
+  auto lock = FileLock::acquire(paths_.locks() + "/layer-" + hex + ".lock");
+  if (has(chain_id)) return;
+  // Leftovers of an extraction that was killed: we hold the lock, so nobody is still writing them.
+  if (DIR* d = ::opendir(paths_.tmp().c_str())) {
+    std::string prefix = "layer-" + hex + ".";
+    std::vector<std::string> stale;
+    while (auto* e = ::readdir(d))
+      if (std::string(e->d_name).rfind(prefix, 0) == 0) stale.push_back(paths_.tmp() + "/" + e->d_name);
+    ::closedir(d);
+    for (auto& s : stale) remove_all(s);
+  }
+  std::string tmp = paths_.tmp() + "/layer-" + hex + "." + std::to_string(::getpid()) + ".XXXXXX";
+  if (!::mkdtemp(tmp.data())) throw_errno("create " + tmp);
+  try {
+    UniqueFd blob(::open(blobs_.path(layer.digest).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!blob) throw_errno("open layer blob " + layer.digest.str());
+    ExtractOptions eo;
+    eo.rootless = o.rootless;
+    eo.expected_diff_id = diff_id;
+    eo.inflater = o.inflater;
+    eo.pipeline = o.pipeline;
+    result = extract_layer(blob.get(), tmp, "layer " + layer.digest.str(), eo);
+    // Files are written without fsync each (that would cost more than the extraction); one syncfs
+    // makes the whole layer durable before its name appears.
+    UniqueFd dir(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir) ::syncfs(dir.get());
+    std::string dest = paths_.layer(chain_id);
+    if (::rename(tmp.c_str(), dest.c_str()) < 0) throw_errno("rename " + tmp + " to " + dest);
+    UniqueFd layers(::open(paths_.layers().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (layers) ::fsync(layers.get());
+  } catch (...) {
+    remove_all(tmp);
+    throw;
+  }
+  lock.release_and_remove();
+}
+
+std::vector<Digest> LayerStore::unpack(const Manifest& manifest, const ImageConfig& config,
+                                       const UnpackOptions& o) {
+  if (manifest.layers.size() != config.diff_ids.size())
+    throw Error("image has " + std::to_string(manifest.layers.size()) + " layers but its config lists " +
+                std::to_string(config.diff_ids.size()) + " diffIDs");
+  paths_.ensure();
+  auto chains = chain_ids(config.diff_ids);
+  unsigned jobs = o.jobs;
+  if (jobs == 0) {
+    const char* env = std::getenv("SKIFF_LAYER_JOBS");
+    jobs = env && std::atoi(env) > 0 ? static_cast<unsigned>(std::atoi(env))
+                                     : std::thread::hardware_concurrency();
+  }
+  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(manifest.layers.size())));
+  std::atomic<size_t> next{0};
+  std::exception_ptr error;
+  std::mutex mu;
+  auto worker = [&] {
+    for (;;) {
+      size_t i = next++;
+      if (i >= manifest.layers.size()) return;
+      {
+        std::lock_guard g(mu);
+        if (error) return;
+      }
+      try {
+        ExtractResult r;
+        unpack_one(manifest.layers[i], config.diff_ids[i], chains[i], o, r);
+        if (o.on_layer) {
+          std::lock_guard g(mu);
+          o.on_layer(i, r);
+        }
+      } catch (...) {
+        std::lock_guard g(mu);
+        if (!error) error = std::current_exception();
+        return;
+      }
+    }
+  };
+  if (jobs == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> ts;
+    for (unsigned j = 0; j < jobs; ++j) ts.emplace_back(worker);
+    for (auto& t : ts) t.join();
+  }
+  if (error) std::rethrow_exception(error);
+  return chains;
+}
+
+}  // namespace skiff::image
