@@ -158,6 +158,11 @@ la_ssize_t read_cb(struct archive*, void* ctx, const void** buf) {
   }
 }
 
+const char* aerr(struct archive* a) {
+  const char* s = archive_error_string(a);
+  return s ? s : "unknown error";
+}
+
 struct ArchiveReader {
   struct archive* a = archive_read_new();
   ~ArchiveReader() { archive_read_free(a); }
@@ -408,7 +413,7 @@ class Extractor {
     for (;;) {
       int rc = archive_read_data_block(a, &buf, &len, &off);
       if (rc == ARCHIVE_EOF) break;
-      if (rc != ARCHIVE_OK) fail("reading /" + path + ": " + archive_error_string(a));
+      if (rc != ARCHIVE_OK) fail("reading /" + path + ": " + aerr(a));
       if (off != pos && ::lseek(fd, off, SEEK_SET) < 0) sys_fail("seek", path);  // sparse file hole
       pos = off;
       const char* p = static_cast<const char*>(buf);
@@ -515,8 +520,11 @@ ExtractResult extract_layer(int blob_fd, const std::string& dest, const std::str
     ArchiveReader r;
     archive_read_support_format_tar(r.a);
     archive_read_support_format_gnutar(r.a);
-    if (archive_read_open(r.a, &stream, nullptr, read_cb, nullptr) != ARCHIVE_OK)
-      throw Error(what + ": not a tar stream: " + archive_error_string(r.a));
+    if (archive_read_open(r.a, &stream, nullptr, read_cb, nullptr) != ARCHIVE_OK) {
+      uint64_t ignored;
+      stream.finish(&ignored);  // a decompression error is the better message
+      throw Error(what + ": not a tar stream: " + aerr(r.a));
+    }
     Extractor x(dest, what, options, res);
     struct archive_entry* e;
     for (;;) {
@@ -527,7 +535,7 @@ ExtractResult extract_layer(int blob_fd, const std::string& dest, const std::str
       } else if (rc != ARCHIVE_OK) {
         uint64_t ignored;
         stream.finish(&ignored);  // a decompression error is the better message
-        throw Error(what + ": corrupt tar: " + archive_error_string(r.a));
+        throw Error(what + ": corrupt tar: " + aerr(r.a));
       }
       x.entry(r.a, e);
     }
