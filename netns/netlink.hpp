@@ -1,0 +1,98 @@
+// RAII over libnl-route: a connected NETLINK_ROUTE socket (in the caller's network namespace or in
+// another one), owners for libnl objects, and the link/address/route operations attach and the bridge
+// need. Sockets are kept open by their owners: a netlink round trip costs microseconds, opening and
+// binding a socket costs more, and spawning `ip` costs milliseconds.
+#pragma once
+
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+#include <netlink/socket.h>
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ipv4.hpp"
+
+namespace skiff::net {
+
+namespace detail {
+struct NlDeleter {
+  void operator()(nl_sock* p) const noexcept { nl_socket_free(p); }
+  void operator()(rtnl_link* p) const noexcept { rtnl_link_put(p); }
+  void operator()(nl_addr* p) const noexcept { nl_addr_put(p); }
+  void operator()(rtnl_addr* p) const noexcept { rtnl_addr_put(p); }
+  void operator()(rtnl_route* p) const noexcept { rtnl_route_put(p); }
+  void operator()(nl_cache* p) const noexcept { nl_cache_free(p); }
+};
+}  // namespace detail
+
+template <typename T>
+using NlPtr = std::unique_ptr<T, detail::NlDeleter>;
+
+using Mac = std::array<uint8_t, 6>;
+std::string mac_str(const Mac& m);
+
+// Throws skiff::Error for a negative libnl return code, with the errno libnl's code stands for (so
+// callers can tell EEXIST from ENODEV) and `what` as context.
+int check_nl(int rc, const std::string& what);
+
+// A link as the kernel reports it.
+struct LinkInfo {
+  int index = 0;
+  std::string name;
+  std::string type;   // "bridge", "veth", "" for a plain device
+  std::string alias;  // IFLA_IFALIAS: how skiff marks a bridge as its own
+  unsigned mtu = 0;
+  int master = 0;
+  bool up = false;
+};
+
+class NlSocket {
+ public:
+  // Connects in the calling thread's current network namespace.
+  NlSocket();
+  // Connects inside the network namespace `netns_fd` (the socket stays bound to it for its life).
+  static NlSocket in_netns(int netns_fd);
+
+  nl_sock* get() const noexcept { return sock_.get(); }
+
+  std::optional<LinkInfo> link(const std::string& name) const;
+  std::optional<LinkInfo> link(int index) const;
+  std::vector<LinkInfo> links() const;
+
+  // Creates a bridge `name`, down, with alias and MTU. Throws (EEXIST if it exists).
+  void add_bridge(const std::string& name, const std::string& alias, unsigned mtu) const;
+
+  struct VethSpec {
+    std::string host_name;
+    int master = 0;   // bridge ifindex for the host end
+    unsigned mtu = 1500;
+    std::string peer_name;  // its name inside the container's namespace
+    int peer_netns_fd = -1;  // created directly there: no rename, no move afterwards
+    Mac peer_mac{};
+  };
+  // One RTM_NEWLINK: the host end up and enslaved, the peer created inside its namespace.
+  void add_veth(const VethSpec& spec) const;
+
+  void delete_link(const std::string& name) const;  // throws ENODEV if absent
+  bool delete_link_if_exists(const std::string& name) const;
+  void set_up(int index) const;
+
+  void add_address(int index, Ipv4Net addr) const;
+  std::vector<std::pair<int, Ipv4Net>> addresses() const;  // (ifindex, address/prefix)
+  // IPv4 routes of the main table: (ifindex of the first hop or 0, destination).
+  std::vector<std::pair<int, Ipv4Net>> routes() const;
+  void add_default_route(Ipv4Addr gateway, int index) const;
+
+ private:
+  explicit NlSocket(NlPtr<nl_sock> s) : sock_(std::move(s)) {}
+  NlPtr<nl_sock> sock_;
+};
+
+}  // namespace skiff::net
