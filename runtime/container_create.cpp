@@ -62,7 +62,7 @@ struct Created {
 
 void write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return;
-  write_file_atomic(path, std::to_string(pid), 0644);
+  write_file_atomic(path, std::to_string(pid), 0644, Durability::kVolatile);
 }
 
 // Sets up the container up to "ready". On any failure everything is undone by the destructors and

@@ -184,7 +184,7 @@ int Runtime::exec(const ExecOptions& o) {
     if (m.type == SyncType::pty_master) master.reset(fd);
   }
   if (master && !o.console_socket.empty()) send_console_fd(o.console_socket, master.get(), "console");
-  if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid), 0644);
+  if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid), 0644, Durability::kVolatile);
   if (o.detach) return 0;
   // Others may act on the container while we wait.
   StateStore::Locked released = std::move(lock);

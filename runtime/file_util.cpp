@@ -41,7 +41,7 @@ static void write_all(int fd, std::string_view data, const std::string& what) {
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+void write_file_atomic(const std::string& path, std::string_view data, unsigned mode, Durability durability) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -49,13 +49,14 @@ void write_file_atomic(const std::string& path, std::string_view data, unsigned 
   if (!fd) throw_errno("create " + tmp);
   try {
     write_all(fd.get(), data, tmp);
-    if (::fsync(fd.get()) < 0) throw_errno("fsync " + tmp);
+    if (durability == Durability::kDurable && ::fsync(fd.get()) < 0) throw_errno("fsync " + tmp);
     fd.reset();
     if (::rename(tmp.c_str(), path.c_str()) < 0) throw_errno("rename " + tmp + " to " + path);
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;
   }
+  if (durability == Durability::kVolatile) return;
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd) ::fsync(dfd.get());
 }

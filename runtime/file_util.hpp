@@ -9,9 +9,21 @@ namespace skiff {
 // Reads a whole file. Throws Error naming the path on failure.
 std::string read_file(const std::string& path);
 
-// Writes `data` to `path` atomically: a temp file in the same directory, fsync, rename, fsync of the
-// directory. A crash leaves either the old file or the new one, never a half-written one.
-void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0644);
+// How far a write_file_atomic must survive.
+enum class Durability {
+  // fsync of the file and its directory: survives power loss (image store, supervisor state).
+  kDurable,
+  // Rename only: readers never see a half-written file, but nothing is forced to disk. For state that
+  // is meaningless after a reboot (runtime state, pid files: the processes they name die with the
+  // machine), where an fsync on a disk-backed /run costs more than the rest of `run` together.
+  kVolatile,
+};
+
+// Writes `data` to `path` atomically: a temp file in the same directory, rename over the target, and
+// (kDurable) fsync of the file before and of the directory after the rename. A crash of the writer
+// leaves either the old file or the new one, never a half-written one.
+void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0644,
+                       Durability durability = Durability::kDurable);
 
 // mkdir -p; existing directories are fine. Throws on any other failure.
 void mkdir_all(const std::string& path, unsigned mode = 0755);

@@ -130,7 +130,7 @@ void StateStore::save(const Locked& l, const ContainerState& s) const {
   j["annotations"] = s.annotations;
   j["config"] = s.config_json;
   j["execFifo"] = s.has_exec_fifo;
-  write_file_atomic(l.dir() + "/state.json", j.dump(), 0600);
+  write_file_atomic(l.dir() + "/state.json", j.dump(), 0600, Durability::kVolatile);
 }
 
 void StateStore::remove(const Locked& l) const {
