@@ -3,6 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
 #include <algorithm>
 #include <random>
 #include <unordered_map>
@@ -25,6 +29,13 @@ static std::string random_veth_name() {
   uint32_t v = rng();
   for (int i = 0; i < 8; ++i) n += hex[(v >> (i * 4)) & 0xf];
   return n;
+}
+
+// Fault injection for the crash tests: with SKIFF_NETNS_CRASH_AT=<point>, attach kills its own process
+// with SIGKILL at that point, exactly as a kill -9 from outside would land there.
+static void crash_point(const char* point) {
+  const char* want = std::getenv("SKIFF_NETNS_CRASH_AT");
+  if (want && std::strcmp(want, point) == 0) ::raise(SIGKILL);
 }
 
 int NetworkStore::reclaim_locked(std::vector<Loaded>& all) {
@@ -88,30 +99,31 @@ Attachment NetworkStore::attach(const AttachRequest& req, const NetnsRef& netns)
   for (size_t i = 0; i < req.ports.size(); ++i)
     for (size_t j = i + 1; j < req.ports.size(); ++j)
       if (req.ports[i].conflicts_with(req.ports[j]))
-        throw Error(EINVAL, "port " + req.ports[i].str() + " is given twice (" + req.ports[j].str() + ")");
+        throw Error("port " + req.ports[i].str() + " is given twice (" + req.ports[j].str() + ")");
 
   mkdir_all(dir_, 0700);
   FileLock lock(dir_ + "/lock");
   if (!get(req.network)) {
-    if (req.network != kDefaultNetwork) throw Error(ENOENT, "network " + req.network + " does not exist");
+    if (req.network != kDefaultNetwork) throw Error("network " + req.network + " does not exist");
     create_locked(make_network_config(kDefaultNetwork, kDefaultSubnet));
   }
   auto all = load_all();
   reclaim_locked(all);
-  auto it = std::find_if(all.begin(), all.end(), [&](const Loaded& l) { return l.config.name == req.network; });
-  if (it == all.end()) throw Error(ENOENT, "network " + req.network + " does not exist");
+  auto it =
+      std::find_if(all.begin(), all.end(), [&](const Loaded& l) { return l.config.name == req.network; });
+  if (it == all.end()) throw Error("network " + req.network + " does not exist");
   Loaded& net = *it;
   const NetworkConfig& c = net.config;
   if (net.ipam.find(req.container_id))
-    throw Error(EEXIST, "container " + req.container_id + " is already attached to network " + c.name);
+    throw Error("container " + req.container_id + " is already attached to network " + c.name);
 
   for (const auto& p : req.ports) {
     for (const auto& l : all)
       for (const auto& a : l.ipam.allocations())
         for (const auto& q : a.ports)
           if (p.conflicts_with(q))
-            throw Error(EADDRINUSE, "port " + p.str() + " is already published by container " +
-                                        a.container_id + " (" + q.str() + ") on network " + l.config.name);
+            throw Error("port " + p.str() + " is already published by container " + a.container_id + " (" +
+                        q.str() + ") on network " + l.config.name);
     check_host_port_free(p);
   }
 
@@ -142,6 +154,7 @@ Attachment NetworkStore::attach(const AttachRequest& req, const NetnsRef& netns)
     net.ipam.release(a.container_id);
     net.ipam.save();
   });
+  crash_point("recorded");
 
   h.add_veth({.host_name = a.host_veth,
               .master = bridge_index,
@@ -151,6 +164,7 @@ Attachment NetworkStore::attach(const AttachRequest& req, const NetnsRef& netns)
               .peer_mac = a.mac});
   // Deleting the host end deletes the peer in the container too.
   undo.add([&] { h.delete_link_if_exists(a.host_veth); });
+  crash_point("veth");
 
   {
     NlSocket inside = NlSocket::in_netns(netns.fd());
@@ -174,6 +188,7 @@ Attachment NetworkStore::attach(const AttachRequest& req, const NetnsRef& netns)
   });
   write_hosts_files(net, resolv);
   sync_host_state(all);
+  crash_point("rules");
   net.ipam.save();
   undo.commit();
   for (const auto& l : all)
@@ -186,7 +201,7 @@ bool NetworkStore::detach(const std::string& network, const std::string& contain
   validate_container_id(container_id);
   mkdir_all(dir_, 0700);
   FileLock lock(dir_ + "/lock");
-  if (!get(network)) throw Error(ENOENT, "network " + network + " does not exist");
+  if (!get(network)) throw Error("network " + network + " does not exist");
   auto all = load_all();
   auto it = std::find_if(all.begin(), all.end(), [&](const Loaded& l) { return l.config.name == network; });
   Loaded& net = *it;
@@ -197,8 +212,11 @@ bool NetworkStore::detach(const std::string& network, const std::string& contain
   net.ipam.release(container_id);
   net.ipam.save();
   remove_all(container_dir(network, container_id));
+  net.dirty_hosts = true;
   reclaim_locked(all);
-  write_hosts_files(net, read_host_resolv_conf());
+  std::string resolv = read_host_resolv_conf();
+  for (const auto& l : all)
+    if (l.dirty_hosts) write_hosts_files(l, resolv);
   sync_host_state(all);
   return true;
 }

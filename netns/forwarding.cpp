@@ -16,7 +16,7 @@ ForwardingState::ForwardingState(std::string path) : path_(std::move(path)) {
   } catch (const Error& e) {
     if (e.err() != ENOENT) throw;
   } catch (const nlohmann::json::exception& e) {
-    throw Error(EINVAL, "corrupt " + path_ + ": " + e.what());
+    throw Error("corrupt " + path_ + ": " + e.what());
   }
 }
 

@@ -14,8 +14,12 @@ using nlohmann::json;
 Mac mac_for(Ipv4Addr ip) {
   // Locally administered, unicast, derived from the address: a re-used address keeps its MAC, so
   // neighbours' ARP entries stay right.
-  return Mac{0x02, 0x5b, static_cast<uint8_t>(ip.value >> 24), static_cast<uint8_t>(ip.value >> 16),
-             static_cast<uint8_t>(ip.value >> 8), static_cast<uint8_t>(ip.value)};
+  return Mac{0x02,
+             0x5b,
+             static_cast<uint8_t>(ip.value >> 24),
+             static_cast<uint8_t>(ip.value >> 16),
+             static_cast<uint8_t>(ip.value >> 8),
+             static_cast<uint8_t>(ip.value)};
 }
 
 static json alloc_to_json(const Allocation& a) {
@@ -37,7 +41,8 @@ static Allocation alloc_from_json(const json& j) {
   auto ip = parse_ipv4(j.at("ip").get<std::string>());
   if (!ip) throw Error("corrupt IPAM entry: bad ip");
   a.ip = *ip;
-  a.state = j.at("state").get<std::string>() == "ready" ? Allocation::State::ready : Allocation::State::pending;
+  a.state =
+      j.at("state").get<std::string>() == "ready" ? Allocation::State::ready : Allocation::State::pending;
   a.container_id = j.at("container_id").get<std::string>();
   a.name = j.value("name", "");
   a.aliases = j.value("aliases", std::vector<std::string>{});
@@ -68,7 +73,7 @@ Ipam::Ipam(std::string path, Ipv4Net subnet, Ipv4Addr gateway)
     if (auto l = parse_ipv4(j.value("last", ""))) last_ = *l;
     for (const auto& a : j.at("allocations")) allocs_.push_back(alloc_from_json(a));
   } catch (const json::exception& e) {
-    throw Error(EINVAL, "corrupt IPAM state " + path_ + ": " + e.what());
+    throw Error("corrupt IPAM state " + path_ + ": " + e.what());
   }
 }
 
@@ -82,7 +87,7 @@ bool Ipam::in_use(Ipv4Addr ip) const {
 }
 
 Ipv4Addr Ipam::allocate(Allocation a) {
-  if (find(a.container_id)) throw Error(EEXIST, "container " + a.container_id + " already has an address");
+  if (find(a.container_id)) throw Error("container " + a.container_id + " already has an address");
   uint32_t first = subnet_.network().value + 1, last = subnet_.broadcast().value - 1;
   uint32_t count = last - first + 1;
   uint32_t start = (last_.value >= first && last_.value <= last) ? last_.value + 1 : first;
@@ -96,8 +101,8 @@ Ipv4Addr Ipam::allocate(Allocation a) {
     last_ = ip;
     return ip;
   }
-  throw Error(ENOSPC, "subnet " + subnet_.str() + " is exhausted: all " + std::to_string(count - 1) +
-                          " container addresses are in use");
+  throw Error("subnet " + subnet_.str() + " is exhausted: all " + std::to_string(count - 1) +
+              " container addresses are in use");
 }
 
 void Ipam::set_state(const std::string& id, Allocation::State s) {

@@ -13,7 +13,9 @@ std::string Ipv4Addr::str() const {
          std::to_string((value >> 8) & 0xff) + "." + std::to_string(value & 0xff);
 }
 
-uint32_t Ipv4Addr::be() const { return htonl(value); }
+uint32_t Ipv4Addr::be() const {
+  return htonl(value);
+}
 
 bool Ipv4Net::overlaps(const Ipv4Net& o) const {
   int p = std::min(prefix, o.prefix);
@@ -21,7 +23,9 @@ bool Ipv4Net::overlaps(const Ipv4Net& o) const {
   return (addr.value & m) == (o.addr.value & m);
 }
 
-std::string Ipv4Net::str() const { return addr.str() + "/" + std::to_string(prefix); }
+std::string Ipv4Net::str() const {
+  return addr.str() + "/" + std::to_string(prefix);
+}
 
 std::optional<Ipv4Addr> parse_ipv4(std::string_view s) {
   uint32_t v = 0;

@@ -24,18 +24,30 @@ std::string mac_str(const Mac& m) {
 // libnl folds errno values into its own codes; map back the ones callers act on.
 static int nl_to_errno(int nle) {
   switch (nle) {
-    case NLE_EXIST: return EEXIST;
-    case NLE_NODEV: return ENODEV;
-    case NLE_OBJ_NOTFOUND: return ENOENT;
-    case NLE_PERM: return EPERM;
-    case NLE_NOACCESS: return EACCES;
-    case NLE_BUSY: return EBUSY;
-    case NLE_INVAL: return EINVAL;
-    case NLE_RANGE: return ERANGE;
-    case NLE_NOMEM: return ENOMEM;
-    case NLE_OPNOTSUPP: return EOPNOTSUPP;
-    case NLE_AGAIN: return EAGAIN;
-    default: return EIO;
+    case NLE_EXIST:
+      return EEXIST;
+    case NLE_NODEV:
+      return ENODEV;
+    case NLE_OBJ_NOTFOUND:
+      return ENOENT;
+    case NLE_PERM:
+      return EPERM;
+    case NLE_NOACCESS:
+      return EACCES;
+    case NLE_BUSY:
+      return EBUSY;
+    case NLE_INVAL:
+      return EINVAL;
+    case NLE_RANGE:
+      return ERANGE;
+    case NLE_NOMEM:
+      return ENOMEM;
+    case NLE_OPNOTSUPP:
+      return EOPNOTSUPP;
+    case NLE_AGAIN:
+      return EAGAIN;
+    default:
+      return EIO;
   }
 }
 
@@ -86,7 +98,9 @@ std::optional<LinkInfo> NlSocket::link(const std::string& name) const {
   return get_link(sock_.get(), 0, name.c_str());
 }
 
-std::optional<LinkInfo> NlSocket::link(int index) const { return get_link(sock_.get(), index, nullptr); }
+std::optional<LinkInfo> NlSocket::link(int index) const {
+  return get_link(sock_.get(), index, nullptr);
+}
 
 std::vector<LinkInfo> NlSocket::links() const {
   nl_cache* raw = nullptr;

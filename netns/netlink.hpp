@@ -71,9 +71,9 @@ class NlSocket {
 
   struct VethSpec {
     std::string host_name;
-    int master = 0;   // bridge ifindex for the host end
+    int master = 0;  // bridge ifindex for the host end
     unsigned mtu = 1500;
-    std::string peer_name;  // its name inside the container's namespace
+    std::string peer_name;   // its name inside the container's namespace
     int peer_netns_fd = -1;  // created directly there: no rename, no move afterwards
     Mac peer_mac{};
   };

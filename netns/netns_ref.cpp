@@ -39,7 +39,9 @@ NetnsRef NetnsRef::from_pid(pid_t pid) {
   return NetnsRef(std::move(fd), path, pid);
 }
 
-NetnsRef NetnsRef::from_fd(UniqueFd fd) { return NetnsRef(std::move(fd), "", 0); }
+NetnsRef NetnsRef::from_fd(UniqueFd fd) {
+  return NetnsRef(std::move(fd), "", 0);
+}
 
 NetnsRef NetnsRef::current() {
   UniqueFd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));

@@ -9,9 +9,9 @@ bool Network::bridge_exists(const NlSocket& host) const {
   auto l = host.link(config_.bridge);
   if (!l) return false;
   if (l->type != "bridge" || l->alias != bridge_alias())
-    throw Error(EEXIST, "interface " + config_.bridge + " exists and is not skiff's bridge for network " +
-                            config_.name + " (" + (l->type.empty() ? "a device" : "type " + l->type) +
-                            (l->alias.empty() ? "" : ", alias \"" + l->alias + "\"") + ")");
+    throw Error("interface " + config_.bridge + " exists and is not skiff's bridge for network " +
+                config_.name + " (" + (l->type.empty() ? "a device" : "type " + l->type) +
+                (l->alias.empty() ? "" : ", alias \"" + l->alias + "\"") + ")");
   return true;
 }
 

@@ -57,9 +57,9 @@ NetworkConfig make_network_config(const std::string& name, const std::string& su
 }
 
 void to_json(nlohmann::json& j, const NetworkConfig& c) {
-  j = nlohmann::json{{"name", c.name},       {"bridge", c.bridge}, {"subnet", c.subnet.str()},
-                     {"gateway", c.gateway.str()}, {"mtu", c.mtu}, {"dns", c.dns},
-                     {"dns_search", c.dns_search}};
+  j = nlohmann::json{
+      {"name", c.name}, {"bridge", c.bridge}, {"subnet", c.subnet.str()},  {"gateway", c.gateway.str()},
+      {"mtu", c.mtu},   {"dns", c.dns},       {"dns_search", c.dns_search}};
 }
 
 void from_json(const nlohmann::json& j, NetworkConfig& c) {

@@ -20,13 +20,15 @@
 
 namespace skiff::net {
 
-std::string ipam_path(const std::string& net_dir) { return net_dir + "/ipam.json"; }
+std::string ipam_path(const std::string& net_dir) {
+  return net_dir + "/ipam.json";
+}
 
 void validate_container_id(const std::string& id) {
   bool ok = !id.empty() && id.size() <= 128 && std::isalnum(static_cast<unsigned char>(id[0]));
-  for (char c : id) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
-  if (!ok)
-    throw Error("invalid container id \"" + id + "\": use 1-128 letters, digits, '-', '_' or '.'");
+  for (char c : id)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+  if (!ok) throw Error("invalid container id \"" + id + "\": use 1-128 letters, digits, '-', '_' or '.'");
 }
 
 std::string NetworkStore::default_state_dir() {
@@ -51,27 +53,24 @@ NftContext& NetworkStore::nft() {
 }
 
 NetworkConfig NetworkStore::load_config(const std::string& name) const {
+  auto c = get(name);
+  if (!c) throw Error("network " + name + " does not exist");
+  return *c;
+}
+
+std::optional<NetworkConfig> NetworkStore::get(const std::string& name) const {
   validate_network_name(name);
   std::string text;
   try {
     text = read_file(net_dir(name) + "/network.json");
   } catch (const Error& e) {
-    if (e.err() == ENOENT) throw Error(ENOENT, "network " + name + " does not exist");
+    if (e.err() == ENOENT) return std::nullopt;
     throw;
   }
   try {
     return nlohmann::json::parse(text).get<NetworkConfig>();
   } catch (const nlohmann::json::exception& e) {
-    throw Error(EINVAL, "corrupt " + net_dir(name) + "/network.json: " + e.what());
-  }
-}
-
-std::optional<NetworkConfig> NetworkStore::get(const std::string& name) const {
-  try {
-    return load_config(name);
-  } catch (const Error& e) {
-    if (e.err() == ENOENT) return std::nullopt;
-    throw;
+    throw Error("corrupt " + net_dir(name) + "/network.json: " + e.what());
   }
 }
 
@@ -90,14 +89,9 @@ std::vector<NetworkConfig> NetworkStore::list() const {
   }
   ::closedir(d);
   std::sort(names.begin(), names.end());
-  for (const auto& n : names) {
-    try {
-      out.push_back(load_config(n));
-    } catch (const Error& e) {
-      // A directory without network.json is a network whose create was interrupted: not a network.
-      if (e.err() != ENOENT) throw;
-    }
-  }
+  // A directory without network.json is a network whose create was interrupted: not a network.
+  for (const auto& n : names)
+    if (auto c = get(n)) out.push_back(std::move(*c));
   return out;
 }
 
@@ -121,12 +115,12 @@ NetworkConfig NetworkStore::create_locked(const NetworkConfig& config) {
   NetworkConfig c = make_network_config(config.name, config.subnet.str(), config.gateway.str(), config.bridge,
                                         config.mtu, config.dns, config.dns_search);
   for (const auto& other : list()) {
-    if (other.name == c.name) throw Error(EEXIST, "network " + c.name + " already exists");
+    if (other.name == c.name) throw Error("network " + c.name + " already exists");
     if (other.bridge == c.bridge)
-      throw Error(EEXIST, "bridge " + c.bridge + " is already used by network " + other.name);
+      throw Error("bridge " + c.bridge + " is already used by network " + other.name);
     if (other.subnet.overlaps(c.subnet))
-      throw Error(EEXIST, "subnet " + c.subnet.str() + " overlaps " + other.subnet.str() + " of network " +
-                              other.name);
+      throw Error("subnet " + c.subnet.str() + " overlaps " + other.subnet.str() + " of network " +
+                  other.name);
   }
   Network net(c);
   const NlSocket& h = host();
@@ -136,14 +130,14 @@ NetworkConfig NetworkStore::create_locked(const NetworkConfig& config) {
     if (idx == own_index) continue;
     if (Ipv4Net{a.network(), a.prefix}.overlaps(c.subnet)) {
       auto l = h.link(idx);
-      throw Error(EEXIST, "subnet " + c.subnet.str() + " overlaps address " + a.str() + " of interface " +
-                              (l ? l->name : std::to_string(idx)));
+      throw Error("subnet " + c.subnet.str() + " overlaps address " + a.str() + " of interface " +
+                  (l ? l->name : std::to_string(idx)));
     }
   }
   for (const auto& [idx, dst] : h.routes()) {
     if (idx == own_index || dst.prefix == 0) continue;  // a default route overlaps everything
     if (dst.overlaps(c.subnet))
-      throw Error(EEXIST, "subnet " + c.subnet.str() + " overlaps route " + dst.str() + " of the host");
+      throw Error("subnet " + c.subnet.str() + " overlaps route " + dst.str() + " of the host");
   }
 
   Rollback undo;
@@ -200,10 +194,10 @@ void NetworkStore::remove(const std::string& name, bool force) {
   auto all = load_all();
   reclaim_locked(all);
   auto it = std::find_if(all.begin(), all.end(), [&](const Loaded& l) { return l.config.name == name; });
-  if (it == all.end()) throw Error(ENOENT, "network " + name + " does not exist");
+  if (it == all.end()) throw Error("network " + name + " does not exist");
   if (!it->ipam.allocations().empty() && !force)
-    throw Error(EBUSY, "network " + name + " has " + std::to_string(it->ipam.allocations().size()) +
-                           " container(s) attached (detach them, or remove with --force)");
+    throw Error("network " + name + " has " + std::to_string(it->ipam.allocations().size()) +
+                " container(s) attached (detach them, or remove with --force)");
   for (const auto& a : it->ipam.allocations()) host().delete_link_if_exists(a.host_veth);
   all.erase(it);
   // Rules first (they name the bridge), then the bridge, then the state.

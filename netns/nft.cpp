@@ -6,7 +6,9 @@
 
 namespace skiff::net {
 
-void NftContext::Free::operator()(nft_ctx* c) const noexcept { nft_ctx_free(c); }
+void NftContext::Free::operator()(nft_ctx* c) const noexcept {
+  nft_ctx_free(c);
+}
 
 NftContext::NftContext() : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
   if (!ctx_) throw Error(ENOMEM, "create nftables context");
@@ -15,7 +17,9 @@ NftContext::NftContext() : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
     throw Error(ENOMEM, "nftables output buffers");
 }
 
-void NftContext::run(const std::string& commands) { run_output(commands); }
+void NftContext::run(const std::string& commands) {
+  run_output(commands);
+}
 
 std::string NftContext::run_output(const std::string& commands) {
   int rc = nft_run_cmd_from_buffer(ctx_.get(), commands.c_str());
@@ -23,7 +27,7 @@ std::string NftContext::run_output(const std::string& commands) {
   std::string out = nft_ctx_get_output_buffer(ctx_.get());
   if (rc != 0) {
     while (!err.empty() && err.back() == '\n') err.pop_back();
-    throw Error(EINVAL, "nftables: " + (err.empty() ? std::string("command failed") : err));
+    throw Error("nftables: " + (err.empty() ? std::string("command failed") : err));
   }
   return out;
 }

@@ -2,7 +2,9 @@
 
 namespace skiff::net {
 
-static std::string q(const std::string& s) { return "\"" + s + "\""; }
+static std::string q(const std::string& s) {
+  return "\"" + s + "\"";
+}
 
 bool needs_route_localnet(const ActiveNetwork& n) {
   for (const auto& m : n.members)
@@ -24,7 +26,8 @@ std::string render_ruleset(const RulesetInput& in) {
     std::string br = q(c.bridge), sub = c.subnet.str();
     bridges += (bridges.empty() ? "" : ", ") + br;
     // Outbound NAT: leaving the bridge for anywhere but the bridge itself.
-    post += "    ip saddr " + sub + " oifname != " + br + " masquerade comment " + q("outbound " + c.name) + "\n";
+    post +=
+        "    ip saddr " + sub + " oifname != " + br + " masquerade comment " + q("outbound " + c.name) + "\n";
     // Hairpin: a container reaching a published port through a host address may be DNATed to a
     // neighbour on the same bridge, which would answer directly (L2) to an address it was not talking
     // to. Masquerading such flows makes the answer come back through the host.
@@ -32,7 +35,8 @@ std::string render_ruleset(const RulesetInput& in) {
             q("hairpin " + c.name) + "\n";
     if (needs_route_localnet(n)) {
       // Published ports reached from the host as 127.0.0.1: the container cannot answer 127.0.0.1.
-      post += "    oifname " + br + " ip saddr 127.0.0.0/8 masquerade comment " + q("localhost " + c.name) + "\n";
+      post +=
+          "    oifname " + br + " ip saddr 127.0.0.0/8 masquerade comment " + q("localhost " + c.name) + "\n";
       // route_localnet would also let a neighbour on the bridge send packets to 127.0.0.1 of the host
       // (the kube-proxy CVE-2020-8558 hole): drop those.
       input += "    iifname " + br + " ip daddr 127.0.0.0/8 drop\n";
@@ -65,7 +69,8 @@ std::string render_ruleset(const RulesetInput& in) {
        "    fib daddr type local jump published\n  }\n";
   t += "  chain output {\n    type nat hook output priority -100; policy accept;\n"
        "    fib daddr type local jump published\n  }\n";
-  t += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n" + post + "  }\n";
+  t += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n" + post +
+       "  }\n";
   t += "  chain forward {\n    type filter hook forward priority filter; policy accept;\n" + fwd + "  }\n";
   if (!input.empty())
     t += "  chain input {\n    type filter hook input priority filter; policy accept;\n" + input + "  }\n";

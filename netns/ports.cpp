@@ -35,14 +35,18 @@ PortMapping parse_port_mapping(std::string_view s) {
   std::string_view rest = s;
   if (auto slash = rest.rfind('/'); slash != std::string_view::npos) {
     auto proto = rest.substr(slash + 1);
-    if (proto == "tcp") m.proto = Proto::tcp;
-    else if (proto == "udp") m.proto = Proto::udp;
-    else throw Error("invalid port mapping \"" + std::string(s) + "\": protocol must be tcp or udp");
+    if (proto == "tcp")
+      m.proto = Proto::tcp;
+    else if (proto == "udp")
+      m.proto = Proto::udp;
+    else
+      throw Error("invalid port mapping \"" + std::string(s) + "\": protocol must be tcp or udp");
     rest = rest.substr(0, slash);
   }
   auto last = rest.rfind(':');
   if (last == std::string_view::npos)
-    throw Error("invalid port mapping \"" + std::string(s) + "\": expected [HOST_IP:]HOST_PORT:CTR_PORT[/PROTO]");
+    throw Error("invalid port mapping \"" + std::string(s) +
+                "\": expected [HOST_IP:]HOST_PORT:CTR_PORT[/PROTO]");
   m.container_port = parse_port(rest.substr(last + 1), s);
   rest = rest.substr(0, last);
   auto first = rest.rfind(':');
@@ -69,17 +73,19 @@ void check_host_port_free(const PortMapping& p) {
   sa.sin_port = htons(p.host_port);
   sa.sin_addr.s_addr = p.host_ip.be();
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
-    if (errno == EADDRINUSE)
-      throw Error(EADDRINUSE, "host port " + p.str() + " is in use by a socket on the host");
+    if (errno == EADDRINUSE) throw Error("host port " + p.str() + " is in use by a socket on the host");
     // EADDRNOTAVAIL: the host IP is not an address of this host; nothing would ever reach the rule.
     if (errno == EADDRNOTAVAIL)
-      throw Error(EADDRNOTAVAIL, "cannot publish " + p.str() + ": " + p.host_ip.str() +
-                                     " is not an address of this host");
+      throw Error("cannot publish " + p.str() + ": " + p.host_ip.str() + " is not an address of this host");
     throw_errno("check host port " + p.str());
   }
 }
 
-void to_json(nlohmann::json& j, const PortMapping& p) { j = p.str(); }
-void from_json(const nlohmann::json& j, PortMapping& p) { p = parse_port_mapping(j.get<std::string>()); }
+void to_json(nlohmann::json& j, const PortMapping& p) {
+  j = p.str();
+}
+void from_json(const nlohmann::json& j, PortMapping& p) {
+  p = parse_port_mapping(j.get<std::string>());
+}
 
 }  // namespace skiff::net
