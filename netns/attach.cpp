@@ -101,6 +101,12 @@ Attachment NetworkStore::attach(const AttachRequest& req, const NetnsRef& netns)
       if (req.ports[i].conflicts_with(req.ports[j]))
         throw Error("port " + req.ports[i].str() + " is given twice (" + req.ports[j].str() + ")");
 
+  // The peer would be created beside the host end, and the "container" address and default route
+  // would land on the host itself.
+  if (netns.same_as(NetnsRef::current()))
+    throw Error("the namespace given for container " + req.container_id +
+                " is the host's own network namespace");
+
   mkdir_all(dir_, 0700);
   FileLock lock(dir_ + "/lock");
   if (!get(req.network)) {
@@ -132,7 +138,7 @@ Attachment NetworkStore::attach(const AttachRequest& req, const NetnsRef& netns)
 
   Allocation a;
   a.container_id = req.container_id;
-  a.name = req.name;
+  a.name = req.name.empty() ? req.container_id : req.name;
   a.aliases = req.aliases;
   a.ifname = req.ifname;
   a.ports = req.ports;
