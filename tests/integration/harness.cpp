@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "spec.hpp"
@@ -29,10 +30,24 @@ std::string fixture_rootfs() {
   return SKIFF_FIXTURE_ROOTFS;
 }
 
+namespace {
+// Every directory this test process made: mount_count() looks only at mounts under these and the
+// fixture rootfs, so tests of other components running at the same time do not disturb the count.
+std::vector<std::string>& owned_dirs() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+
+bool under(const std::string& path, const std::string& dir) {
+  return path.compare(0, dir.size(), dir) == 0 && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+}  // namespace
+
 TempDir::TempDir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   path_ = tmpl;
+  owned_dirs().push_back(path_);
 }
 
 TempDir::~TempDir() {
@@ -147,7 +162,16 @@ size_t mount_count() {
   std::ifstream f("/proc/self/mountinfo");
   size_t n = 0;
   std::string line;
-  while (std::getline(f, line)) ++n;
+  std::string rootfs = fixture_rootfs();
+  while (std::getline(f, line)) {
+    // Field 5 is the mount point (octal escapes are irrelevant for our plain temp paths).
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, mount_point;
+    fields >> id >> parent >> dev >> root >> mount_point;
+    bool ours = under(mount_point, rootfs);
+    for (const auto& d : owned_dirs()) ours = ours || under(mount_point, d);
+    if (ours) ++n;
+  }
   return n;
 }
 

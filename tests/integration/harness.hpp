@@ -65,7 +65,9 @@ class Runtime {
   std::vector<std::string> ids_;
 };
 
-// Number of lines in /proc/self/mountinfo (the test's mount namespace = the host's).
+// Mounts in the test's (= the host's) mount namespace under the fixture rootfs or a TempDir of this
+// process: what a runtime leaking mounts would leave. Other mounts are ignored, because tests of other
+// components (overlay rootfs, netns bind mounts) run at the same time under ctest -j.
 size_t mount_count();
 // Number of open fds of this process.
 size_t fd_count();
