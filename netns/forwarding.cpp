@@ -21,7 +21,9 @@ ForwardingState::ForwardingState(std::string path) : path_(std::move(path)) {
 }
 
 void ForwardingState::save() const {
-  write_file_atomic(path_, nlohmann::json{{"enabled_uplinks", enabled_}}.dump() + "\n");
+  // Volatile: the sysctls it records are reset by a reboot too.
+  write_file_atomic(path_, nlohmann::json{{"enabled_uplinks", enabled_}}.dump() + "\n", 0644,
+                    Durability::kVolatile);
 }
 
 void ForwardingState::activate(const NlSocket& host) {

@@ -99,7 +99,7 @@ void update_bind_mounted_file(const std::string& path, const std::string& conten
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd) {
     if (errno != ENOENT) throw_errno("open " + path);
-    write_file_atomic(path, content, 0644);
+    write_file_atomic(path, content, 0644, Durability::kVolatile);  // re-derived from IPAM on every change
     return;
   }
   std::string old;

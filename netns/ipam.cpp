@@ -121,7 +121,10 @@ void Ipam::save() const {
   json arr = json::array();
   for (const auto& a : allocs_) arr.push_back(alloc_to_json(a));
   json j{{"version", 1}, {"subnet", subnet_.str()}, {"last", last_.str()}, {"allocations", arr}};
-  write_file_atomic(path_, j.dump(1) + "\n", 0644);
+  // Atomic (a killed writer leaves the old or the new file) but not forced to disk: what it records,
+  // veths in namespaces, does not survive a reboot either, and after one every allocation is stale and
+  // reclaimed. The fsyncs would cost more than the rest of an attach.
+  write_file_atomic(path_, j.dump(1) + "\n", 0644, Durability::kVolatile);
 }
 
 }  // namespace skiff::net
