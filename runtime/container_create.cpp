@@ -21,6 +21,7 @@
 #include "hooks.hpp"
 #include "log.hpp"
 #include "owner.hpp"
+#include "seccomp.hpp"
 #include "sync.hpp"
 #include "tty_proxy.hpp"
 
@@ -119,6 +120,10 @@ void create_container(const CreateOptions& o, const StateStore& store, const Sta
       if (sync_send(parent_end.get(), SyncType::hooks_done, pid) < 0) throw Error(errno, "sync with init");
     } else if (m.type == SyncType::pty_master) {
       out.pty_master.reset(fd);
+    } else if (m.type == SyncType::seccomp_fd) {
+      UniqueFd notify(fd);
+      seccomp::send_to_listener(c.seccomp, notify.get(), pid, c.spec.oci_version,
+                                st.to_oci_json(Status::creating, -1));
     } else if (m.type == SyncType::ready) {
       break;
     } else {
@@ -147,7 +152,7 @@ int exit_code(int status) {
 
 void Runtime::create(const CreateOptions& o) {
   validate_container_id(o.id);
-  PreparedContainer c = prepare_container(o, /*foreground=*/false);
+  PreparedContainer c = prepare_container(o, /*foreground=*/false, store_.root());
   auto lock = store_.create(o.id);
   Created out;
   try {
@@ -163,7 +168,7 @@ void Runtime::create(const CreateOptions& o) {
 int Runtime::run(const CreateOptions& o, bool detach, bool keep) {
   validate_container_id(o.id);
   // A foreground run keeps the pty itself (proxied to our stdio); only create/detach need a socket.
-  PreparedContainer c = prepare_container(o, /*foreground=*/!detach);
+  PreparedContainer c = prepare_container(o, /*foreground=*/!detach, store_.root());
   // Signals meant for the container are taken from a signalfd while we wait; the child unblocks them.
   sigset_t fwd, old;
   sigemptyset(&fwd);

@@ -20,6 +20,7 @@
 #include "file_util.hpp"
 #include "namespaces.hpp"
 #include "process_setup.hpp"
+#include "seccomp_cache.hpp"
 #include "sync.hpp"
 #include "tty_proxy.hpp"
 
@@ -96,6 +97,11 @@ int Runtime::exec(const ExecOptions& o) {
     }
   }
   CapsPlan caps = plan_caps(proc.capabilities);
+  // The container's seccomp filter applies to every process in it, as with runc.
+  seccomp::Plan filter;
+  spec::Spec container_spec = spec::parse_spec(st.config_json);
+  if (container_spec.linux && !container_spec.linux->seccomp.is_null())
+    filter = seccomp::plan(container_spec.linux->seccomp, seccomp::cache_dir_for_root(store_.root()));
   if (proc.terminal && o.detach && o.console_socket.empty())
     throw Error("cannot allocate a tty without --console-socket when detached");
   ProcessPlan plan = plan_process(proc);
@@ -155,6 +161,7 @@ int Runtime::exec(const ExecOptions& o) {
       }
     }
     child_chdir(proc);
+    if (filter.present && !proc.no_new_privileges) seccomp::child_apply(filter, child_end.get());
     child_caps_before_user(caps);
     child_switch_user(proc);
     child_caps_after_user(caps);
@@ -164,6 +171,7 @@ int Runtime::exec(const ExecOptions& o) {
     if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
       child_fail(errno, "no_new_privs");
     child_close_fds(o.preserve_fds);
+    if (filter.present && proc.no_new_privileges) seccomp::child_apply(filter, child_end.get());
     ::prctl(PR_SET_PDEATHSIG, 0);
     ::execve(exe, plan.argv.data(), plan.envp.data());
     child_fail(errno, "exec %s", exe);
@@ -182,6 +190,18 @@ int Runtime::exec(const ExecOptions& o) {
       throw Error(rc < 0 ? std::string("sync: ") + strerror(-rc) : std::string(m.text));
     }
     if (m.type == SyncType::pty_master) master.reset(fd);
+    if (m.type == SyncType::seccomp_fd) {
+      UniqueFd notify(fd);
+      try {
+        seccomp::send_to_listener(filter, notify.get(), static_cast<pid_t>(pid), st.oci_version,
+                                  st.to_oci_json(Status::running, -1));
+      } catch (...) {
+        ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+        ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+        if (!o.detach) ::sigprocmask(SIG_SETMASK, &old, nullptr);
+        throw;
+      }
+    }
   }
   if (master && !o.console_socket.empty()) send_console_fd(o.console_socket, master.get(), "console");
   if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid), 0644, Durability::kVolatile);

@@ -16,11 +16,12 @@
 #include "error.hpp"
 #include "file_util.hpp"
 #include "hooks.hpp"
+#include "seccomp_cache.hpp"
 #include "sync.hpp"
 
 namespace skiff {
 
-PreparedContainer prepare_container(const CreateOptions& o, bool foreground) {
+PreparedContainer prepare_container(const CreateOptions& o, bool foreground, const std::string& state_root) {
   PreparedContainer c;
   char real[PATH_MAX];
   if (!::realpath(o.bundle.c_str(), real)) throw Error(errno, "bundle " + o.bundle);
@@ -54,6 +55,9 @@ PreparedContainer prepare_container(const CreateOptions& o, bool foreground) {
   }
   c.proc = plan_process(*c.spec.process);
   c.caps = plan_caps(c.spec.process->capabilities);
+  if (c.spec.linux && !c.spec.linux->seccomp.is_null())
+    c.seccomp = seccomp::plan(c.spec.linux->seccomp,
+                              state_root.empty() ? "" : seccomp::cache_dir_for_root(state_root));
   const auto& h = c.spec.hooks;
   c.any_child_hooks = !h.prestart.empty() || !h.create_runtime.empty() || !h.create_container.empty() ||
                       !h.start_container.empty();
@@ -170,6 +174,9 @@ void container_init(const InitArgs& a) noexcept {
   }
 
   child_chdir(p);
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it (runc
+  // does the same); the profile must then allow the few calls that set the user and capabilities.
+  if (c.seccomp.present && !p.no_new_privileges) seccomp::child_apply(c.seccomp, a.sync_fd);
   child_caps_before_user(c.caps);
   child_switch_user(p);
   child_caps_after_user(c.caps);
@@ -181,6 +188,8 @@ void container_init(const InitArgs& a) noexcept {
   if (p.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail(errno, "set no_new_privs");
   child_close_fds(a.opts->preserve_fds);
+  // As late as we can while the runtime still listens: a notify fd must reach it before `ready`.
+  if (c.seccomp.present && p.no_new_privileges) seccomp::child_apply(c.seccomp, a.sync_fd);
 
   // Clear the death signal before saying ready: the runtime may exit the moment it reads that.
   prctl(PR_SET_PDEATHSIG, 0);

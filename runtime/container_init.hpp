@@ -9,6 +9,7 @@
 #include "mounts.hpp"
 #include "namespaces.hpp"
 #include "process_setup.hpp"
+#include "seccomp.hpp"
 #include "spec.hpp"
 
 namespace skiff {
@@ -24,6 +25,7 @@ struct PreparedContainer {
   NamespacePlan ns;
   ProcessPlan proc;
   CapsPlan caps;
+  seccomp::Plan seccomp;
   bool dev_is_mount = false;
   bool any_child_hooks = false;  // a hook round trip is needed (the hooks need the pid)
   unsigned long root_propagation = 0;
@@ -31,7 +33,8 @@ struct PreparedContainer {
 
 // Loads and validates everything a create needs; throws on bad input before anything exists.
 // `foreground`: a run that stays attached may have a terminal without a console socket.
-PreparedContainer prepare_container(const CreateOptions& o, bool foreground);
+// `state_root`: the runtime's root, where compiled seccomp filters are cached ("" = no cache).
+PreparedContainer prepare_container(const CreateOptions& o, bool foreground, const std::string& state_root = "");
 
 struct InitArgs {
   const PreparedContainer* c;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "caps.hpp"
+#include "seccomp.hpp"
 
 namespace skiff {
 
@@ -19,6 +20,7 @@ std::string features_json() {
                        "diratime",
                        "dirsync",
                        "exec",
+                       "idmap",
                        "iversion",
                        "lazytime",
                        "loud",
@@ -36,6 +38,7 @@ std::string features_json() {
                        "nosymfollow",
                        "private",
                        "ratime",
+                       "ridmap",
                        "rbind",
                        "rdev",
                        "rdiratime",
@@ -73,12 +76,16 @@ std::string features_json() {
   nlohmann::ordered_json linux;
   linux["namespaces"] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
   linux["capabilities"] = known_capabilities();
-  // Seccomp, cgroups, apparmor, selinux and idmapped mounts are not applied yet:
-  // they are left out (or reported disabled) until they work.
-  linux["seccomp"] = {{"enabled", false}};
+  // Apparmor and selinux are not applied: reported disabled.
+  linux["seccomp"] = {{"enabled", true},
+                      {"actions", seccomp::known_actions()},
+                      {"operators", seccomp::known_operators()},
+                      {"archs", seccomp::known_architectures()},
+                      {"knownFlags", seccomp::known_flags()},
+                      {"supportedFlags", seccomp::supported_flags()}};
   linux["apparmor"] = {{"enabled", false}};
   linux["selinux"] = {{"enabled", false}};
-  linux["mountExtensions"] = {{"idmap", {{"enabled", false}}}};
+  linux["mountExtensions"] = {{"idmap", {{"enabled", true}}}};
   j["linux"] = linux;
   j["annotations"] = {{"org.opencontainers.runtime-spec.features.ociVersionMax", "1.2.0"}};
   return j.dump(4);

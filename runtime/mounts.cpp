@@ -14,8 +14,10 @@
 
 #include "error.hpp"
 #include "file_util.hpp"
+#include "idmap_mounts.hpp"
 #include "sync.hpp"
 #include "unique_fd.hpp"
+#include "userns.hpp"
 
 namespace skiff {
 namespace {
@@ -248,8 +250,6 @@ MountPlan plan_mount(const spec::Mount& m, size_t index, const std::string& bund
   p.destination = m.destination;
   p.type = m.type;
   p.source = m.source;
-  if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
-    throw Error(where() + ": idmapped mounts (uidMappings/gidMappings) are not supported yet");
   std::string data;
   for (const auto& w : m.options) {
     if (w == "bind" || w == "rbind") {
@@ -272,8 +272,10 @@ MountPlan plan_mount(const spec::Mount& m, size_t index, const std::string& bund
       p.propagation = propagation_from_name(w);
       continue;
     }
-    if (w == "idmap" || w == "ridmap")
-      throw Error(where() + ": mount option \"" + w + "\" is not supported yet");
+    if (w == "idmap" || w == "ridmap") {
+      p.idmap = w == "ridmap" ? 2 : 1;
+      continue;
+    }
     if (w == "tmpcopyup") throw Error(where() + ": mount option \"tmpcopyup\" is not supported");
     // Anything else is filesystem data (mode=755, size=64k, newinstance, ...), as runc passes it.
     if (!data.empty()) data += ',';
@@ -294,13 +296,39 @@ MountPlan plan_mount(const spec::Mount& m, size_t index, const std::string& bund
     if (!p.data.empty())
       throw Error(where() + ": unknown mount option \"" + p.data.substr(0, p.data.find(',')) + "\"");
   }
+  if (!p.idmap && (!m.uid_mappings.empty() || !m.gid_mappings.empty())) p.idmap = p.recursive ? 2 : 1;
+  if (p.idmap && !p.bind) throw Error(where() + ": idmapped mounts need a bind mount");
   return p;
 }
 
 std::vector<MountPlan> plan_mounts(const spec::Spec& s, const std::string& bundle) {
   std::vector<MountPlan> out;
   out.reserve(s.mounts.size());
-  for (size_t i = 0; i < s.mounts.size(); ++i) out.push_back(plan_mount(s.mounts[i], i, bundle));
+  for (size_t i = 0; i < s.mounts.size(); ++i) {
+    MountPlan p = plan_mount(s.mounts[i], i, bundle);
+    if (p.idmap) {
+      const auto& m = s.mounts[i];
+      std::string where = "mounts[" + std::to_string(i) + "] (" + m.destination + ")";
+      // Without maps of its own, the mount takes the container's user namespace maps (spec: idmap).
+      const auto& uids = !m.uid_mappings.empty() ? m.uid_mappings
+                         : s.linux               ? s.linux->uid_mappings
+                                                 : m.uid_mappings;
+      const auto& gids = !m.gid_mappings.empty() ? m.gid_mappings
+                         : s.linux               ? s.linux->gid_mappings
+                                                 : m.gid_mappings;
+      if (uids.empty() || gids.empty())
+        throw Error(where +
+                    ": an idmapped mount needs uidMappings and gidMappings (its own or the container's)");
+      validate_id_mappings(uids, (where + ": uidMappings").c_str());
+      validate_id_mappings(gids, (where + ": gidMappings").c_str());
+      if (::geteuid() != 0) throw Error(where + ": idmapped mounts need root (CAP_SYS_ADMIN on the host)");
+      uint64_t aset = 0, aclr = 0;
+      flags_to_attr(p.flags, p.clear_flags, &aset, &aclr);
+      p.idmapped_tree = std::make_shared<UniqueFd>(
+          make_idmapped_tree(p.source, p.idmap == 2, uids, gids, aset, aclr, p.rec_attr_set, p.rec_attr_clr));
+    }
+    out.push_back(std::move(p));
+  }
   return out;
 }
 
@@ -445,7 +473,11 @@ void child_apply_mounts(int root_fd, const std::vector<MountPlan>& plans, const 
     int target =
         (p.bind && !p.source_is_dir) ? mkfile_in_root(root_fd, dest) : mkdir_in_root(root_fd, dest, 0755);
     if (target < 0) child_fail(errno, "mount %s: create destination", dest);
-    if (p.bind) {
+    if (p.idmapped_tree) {
+      if (move_mount(p.idmapped_tree->get(), "", target, "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        child_fail(errno, "mount %s: place the idmapped mount of %s", dest, p.source.c_str());
+    } else if (p.bind) {
       uint64_t aset = 0, aclr = 0;
       flags_to_attr(p.flags, p.clear_flags, &aset, &aclr);
       if (bind_onto(AT_FDCWD, p.source.c_str(), target, p.recursive, aset, aclr, p.rec_attr_set,
@@ -455,8 +487,17 @@ void child_apply_mounts(int root_fd, const std::vector<MountPlan>& plans, const 
       const char* type = p.type == "cgroup" ? "cgroup2" : p.type.c_str();
       char tp[64];
       fd_path(target, tp, sizeof tp);
-      if (mount(p.source.c_str(), tp, type, p.flags, p.data.empty() ? nullptr : p.data.c_str()) < 0)
-        child_fail(errno, "mount %s: mount %s (%s)", dest, type, p.data.c_str());
+      if (mount(p.source.c_str(), tp, type, p.flags, p.data.empty() ? nullptr : p.data.c_str()) < 0) {
+        // In a user namespace that does not own the network (sysfs) or ipc (mqueue) namespace the
+        // kernel refuses a fresh instance: bind the host's, with the same flags, as runc does.
+        const char* host = p.type == "sysfs" ? "/sys" : p.type == "mqueue" ? "/dev/mqueue" : nullptr;
+        if (errno != EPERM || !host) child_fail(errno, "mount %s: mount %s (%s)", dest, type, p.data.c_str());
+        uint64_t aset = 0, aclr = 0;
+        flags_to_attr(p.flags, p.clear_flags, &aset, &aclr);
+        if (bind_onto(AT_FDCWD, host, target, /*recursive=*/true, aset, aclr, aset, aclr) < 0)
+          child_fail(errno, "mount %s: %s refused in a user namespace, and binding the host's %s failed",
+                     dest, type, host);
+      }
       if (p.rec_attr_set || p.rec_attr_clr) {
         int t = open_in_root(root_fd, dest, O_PATH);
         struct mount_attr a = {};

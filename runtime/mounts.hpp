@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "spec.hpp"
+#include "unique_fd.hpp"
 
 namespace skiff {
 
@@ -25,6 +27,10 @@ struct MountPlan {
   uint64_t rec_attr_set = 0;  // MOUNT_ATTR_* applied recursively (rro, rnosuid, ...)
   uint64_t rec_attr_clr = 0;
   bool source_is_dir = true;  // bind of a file: the destination is created as a file
+  // Idmapped bind (idmap/ridmap, or uidMappings/gidMappings on the mount): 1 = top mount, 2 = every
+  // mount below too. The parent prepares the detached tree (idmap_mounts.hpp); the child moves it.
+  int idmap = 0;
+  std::shared_ptr<UniqueFd> idmapped_tree;
 };
 
 // Host facts the cgroup mount needs: the v1 hierarchies (mount point, our cgroup path) and whether
@@ -39,7 +45,7 @@ struct CgroupHostView {
 };
 
 // Parses mount option words into flags. Throws Error("mounts[i] (dest): ...") on words that are
-// recognised but unsupported (idmap before the isolation issue lands).
+// recognised but unsupported. plan_mounts also prepares idmapped trees (it has the container's maps).
 MountPlan plan_mount(const spec::Mount& m, size_t index, const std::string& bundle);
 std::vector<MountPlan> plan_mounts(const spec::Spec& s, const std::string& bundle);
 

@@ -13,6 +13,7 @@
 #include "error.hpp"
 #include "file_util.hpp"
 #include "sync.hpp"
+#include "userns.hpp"
 
 namespace skiff {
 
@@ -43,6 +44,8 @@ NamespacePlan plan_namespaces(const spec::Spec& s) {
   // The user namespace must be joined first: it decides what the other setns calls may do.
   std::stable_partition(plan.joins.begin(), plan.joins.end(),
                         [](const NamespaceJoin& j) { return j.flag == CLONE_NEWUSER; });
+  // Mappings are checked before anything exists: a bad one must not leave a half-made container.
+  if (plan.new_user) check_user_namespace_maps(s);
   if ((plan.clone_flags & CLONE_NEWTIME) == 0 && s.linux && !s.linux->time_offsets.empty() && !plan.new_time)
     throw Error("linux.timeOffsets needs a new time namespace");
   return plan;
@@ -70,29 +73,10 @@ void parent_enter_child_namespaces(NamespacePlan& plan, const spec::Spec& s) {
   }
 }
 
-static void write_proc(pid_t pid, const char* file, const std::string& data) {
-  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) throw Error(errno, "open " + path);
-  if (::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size()))
-    throw Error(errno, "write " + path + " (\"" + data.substr(0, data.find('\n')) + "...\")");
-}
-
-static std::string map_text(const std::vector<spec::IdMapping>& m) {
-  std::string out;
-  for (const auto& e : m)
-    out += std::to_string(e.container_id) + " " + std::to_string(e.host_id) + " " + std::to_string(e.size) +
-           "\n";
-  return out;
-}
-
 void write_id_maps(pid_t pid, const spec::Spec& s) {
   if (!s.linux || s.linux->uid_mappings.empty() || s.linux->gid_mappings.empty())
     throw Error("a new user namespace needs linux.uidMappings and linux.gidMappings");
-  // Unprivileged writers must deny setgroups before writing gid_map; as root it stays allowed.
-  if (::geteuid() != 0) write_proc(pid, "setgroups", "deny");
-  write_proc(pid, "uid_map", map_text(s.linux->uid_mappings));
-  write_proc(pid, "gid_map", map_text(s.linux->gid_mappings));
+  write_user_namespace_maps(pid, s);
 }
 
 void child_join_namespaces(const NamespacePlan& plan) noexcept {
