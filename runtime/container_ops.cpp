@@ -112,11 +112,13 @@ void Runtime::start(const std::string& id) {
   Status s = derive_status(st, lock.dir());
   if (s == Status::stopped) throw Error("cannot start a container that has stopped");
   if (s != Status::created) throw Error("cannot start an already running container");
+  // The pidfd first: opening the fifo releases the init, and a short-lived process may exec, exit
+  // and be reaped by its subreaper (conmon, the shim) before a pidfd opened after it could be.
+  UniqueFd pidfd = open_pidfd(st.pid);
+  if (!pidfd) throw Error(errno, "container init is gone");
   std::string fifo_path = lock.dir() + "/exec.fifo";
   UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) throw Error(errno, "open " + fifo_path);
-  UniqueFd pidfd = open_pidfd(st.pid);
-  if (!pidfd) throw Error(errno, "container init is gone");
   struct pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
   for (;;) {
     int n = ::poll(p, 2, -1);
