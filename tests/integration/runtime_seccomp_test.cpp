@@ -55,7 +55,8 @@ TEST(Seccomp, ErrnoActionReturnsTheAskedErrnoInside) {
     b.config["linux"]["seccomp"] =
         allow_but({{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", ENOTSUP}},
                    {{"names", {"rmdir"}}, {"action", "SCMP_ACT_ERRNO"}}});
-    auto r = run_sh(rt, b, "mkdir /dev/shm/x 2>&1; echo rc=$?; rmdir /tmp 2>&1; touch /dev/shm/ok && echo touched");
+    auto r = run_sh(rt, b,
+                    "mkdir /dev/shm/x 2>&1; echo rc=$?; rmdir /tmp 2>&1; touch /dev/shm/ok && echo touched");
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find(strerror(ENOTSUP)), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("rc=1"), std::string::npos) << r.out;
@@ -88,8 +89,9 @@ TEST(Seccomp, ArgumentConditions) {
                   {"action", "SCMP_ACT_ERRNO"},
                   {"errnoRet", EACCES},
                   {"args", {{{"index", 2}, {"value", 0777}, {"op", "SCMP_CMP_EQ"}}}}}});
-  auto r =
-      run_sh(rt, b, "touch /dev/shm/f; chmod 755 /dev/shm/f && echo c755; chmod 777 /dev/shm/f 2>&1 || echo refused");
+  auto r = run_sh(
+      rt, b,
+      "touch /dev/shm/f; chmod 755 /dev/shm/f && echo c755; chmod 777 /dev/shm/f 2>&1 || echo refused");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("c755"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("refused"), std::string::npos) << r.out;
@@ -211,8 +213,8 @@ TEST(Seccomp, NotifyListenerReceivesTheFdAndAnswers) {
       {"listenerMetadata", "agent-metadata"},
       {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
   std::string id = rt.unique_id("notify");
-  b.set_args(
-      {"/bin/sh", "-c", "mkdir /dev/shm/faked; echo rc=$?; test -d /dev/shm/faked && echo exists || echo absent"});
+  b.set_args({"/bin/sh", "-c",
+              "mkdir /dev/shm/faked; echo rc=$?; test -d /dev/shm/faked && echo exists || echo absent"});
   b.write();
   auto r = rt({"run", "--bundle", b.path(), id});
   agent.join();
@@ -307,4 +309,20 @@ TEST(SeccompDefaultProfile, CapabilityGates) {
   EXPECT_TRUE(base["architectures"].is_array());
   // It is a valid OCI section: the parser takes it.
   EXPECT_NO_THROW(skiff::seccomp::parse_profile(base));
+}
+
+TEST(SeccompFeatures, ListsWhatThisBuildAccepts) {
+  Runtime rt;
+  auto r = rt({"features"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  json sc = json::parse(r.out)["linux"]["seccomp"];
+  EXPECT_EQ(sc["enabled"], true);
+  EXPECT_TRUE(contains_name(sc["actions"], "SCMP_ACT_NOTIFY"));
+  EXPECT_TRUE(contains_name(sc["actions"], "SCMP_ACT_KILL_PROCESS"));
+  EXPECT_TRUE(contains_name(sc["operators"], "SCMP_CMP_MASKED_EQ"));
+  EXPECT_TRUE(contains_name(sc["archs"], "SCMP_ARCH_X86_64"));
+  EXPECT_TRUE(contains_name(sc["knownFlags"], "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"));
+  // Every supported flag is a known one, and this kernel (6.x) has at least TSYNC and LOG.
+  for (const auto& f : sc["supportedFlags"]) EXPECT_TRUE(contains_name(sc["knownFlags"], f)) << f;
+  EXPECT_TRUE(contains_name(sc["supportedFlags"], "SECCOMP_FILTER_FLAG_TSYNC"));
 }
