@@ -149,10 +149,29 @@ class TarStream {
   std::thread producer_;
 };
 
+// What libarchive reads: the stream, then zero blocks. Some tools (umoci 0.4's `insert`) end a layer
+// right after the last file's data, without the padding to 512 bytes and the end-of-archive blocks; Go's
+// tar reader accepts that and libarchive does not. The zeros complete such a tar; they are not part of
+// the hashed stream, so the diffID check still catches any layer whose real bytes are short.
+struct TarFeed {
+  TarStream* stream;
+  uint64_t delivered = 0;
+  bool padded = false;
+  std::vector<char> zeros = std::vector<char>(3 * 512, 0);
+};
+
 la_ssize_t read_cb(struct archive*, void* ctx, const void** buf) {
-  auto* s = static_cast<TarStream*>(ctx);
+  auto* f = static_cast<TarFeed*>(ctx);
   try {
-    return static_cast<la_ssize_t>(s->next(buf));
+    size_t n = f->stream->next(buf);
+    if (n > 0) {
+      f->delivered += n;
+      return static_cast<la_ssize_t>(n);
+    }
+    if (f->padded) return 0;
+    f->padded = true;
+    *buf = f->zeros.data();
+    return static_cast<la_ssize_t>((512 - f->delivered % 512) % 512 + 1024);
   } catch (...) {
     return -1;  // the exception is rethrown by finish()/next() on our side
   }
@@ -520,7 +539,8 @@ ExtractResult extract_layer(int blob_fd, const std::string& dest, const std::str
     ArchiveReader r;
     archive_read_support_format_tar(r.a);
     archive_read_support_format_gnutar(r.a);
-    if (archive_read_open(r.a, &stream, nullptr, read_cb, nullptr) != ARCHIVE_OK) {
+    TarFeed feed{&stream};
+    if (archive_read_open(r.a, &feed, nullptr, read_cb, nullptr) != ARCHIVE_OK) {
       uint64_t ignored;
       stream.finish(&ignored);  // a decompression error is the better message
       throw Error(what + ": not a tar stream: " + aerr(r.a));

@@ -72,6 +72,18 @@ void LayerStore::unpack_one(const Descriptor& layer, const Digest& diff_id, cons
   lock.release_and_remove();
 }
 
+bool LayerStore::unpack_layer(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
+                              const UnpackOptions& o, ExtractResult* result) {
+  if (has(chain_id)) return false;
+  paths_.ensure();
+  ExtractResult r;
+  r.tar_bytes = 0;
+  unpack_one(layer, diff_id, chain_id, o, r);
+  bool extracted = !r.diff_id.empty();  // unpack_one returns early when another pull got there first
+  if (result) *result = std::move(r);
+  return extracted;
+}
+
 std::vector<Digest> LayerStore::unpack(const Manifest& manifest, const ImageConfig& config,
                                        const UnpackOptions& o) {
   if (manifest.layers.size() != config.diff_ids.size())

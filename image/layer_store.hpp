@@ -34,6 +34,11 @@ class LayerStore {
   // The layer blobs must be in the blob store.
   std::vector<Digest> unpack(const Manifest& manifest, const ImageConfig& config,
                              const UnpackOptions& o = {});
+  // Makes sure one layer is in layers/<chain_id>/ (its blob must be in the blob store). Returns true if
+  // this call extracted it, false if it was already there. Used by pulls to extract each layer as soon
+  // as its blob has arrived.
+  bool unpack_layer(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
+                    const UnpackOptions& o, ExtractResult* result = nullptr);
   // Removes a layer directory (it must not be in use: the caller checks).
   void remove(const Digest& chain_id);
 

@@ -1,4 +1,302 @@
+// Image and container commands of `skiff`: pull, images, rmi, image prune|inspect|ls, run, rm.
+// `skiff run` links the runtime library (never shells out to skiff-runtime) and keeps the same state
+// root as skiff-runtime, so `skiff-runtime list` sees skiff's containers.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "bundle_builder.hpp"
 #include "cli_commands.hpp"
+#include "container.hpp"
+#include "container_rootfs.hpp"
+#include "error.hpp"
+#include "file_util.hpp"
+#include "layout_import.hpp"
+#include "puller.hpp"
+#include "reference_index.hpp"
+#include "state.hpp"
+#include "store_gc.hpp"
+
 namespace skiff::cli {
-void register_image_commands(CLI::App&, ExitCode&) {}  // placeholder: filled by the work on issue 5
+
+namespace img = skiff::image;
+
+namespace {
+
+img::StorePaths store() {
+  return img::StorePaths{img::StorePaths::default_root()};
 }
+
+// The runtime's state root: skiff-runtime's default, so both see the same containers;
+// $SKIFF_RUNTIME_ROOT moves it (tests).
+std::string runtime_root() {
+  const char* r = std::getenv("SKIFF_RUNTIME_ROOT");
+  return r && *r ? r : skiff::default_state_root();
+}
+
+std::string human_size(uint64_t b) {
+  char buf[32];
+  if (b >= 1000000000)
+    std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
+  else if (b >= 1000000)
+    std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
+  return buf;
+}
+
+img::Image pull(const std::string& ref_text, const std::string& platform, bool quiet) {
+  auto ref = img::Reference::parse(ref_text);
+  img::PullOptions o;
+  if (!platform.empty()) o.platform = img::Platform::parse(platform);
+  img::PullProgress progress(!quiet && img::PullProgress::stderr_is_tty());
+  o.progress = &progress;
+  auto t0 = std::chrono::steady_clock::now();
+  img::PullStats stats;
+  auto image = img::pull_image(store(), ref, o, &stats);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  char line[256];
+  std::snprintf(line, sizeof line, "%s: %zu layers downloaded (%s), %zu extracted in %.2f s",
+                image.ref.c_str(), stats.layers_downloaded,
+                human_size(static_cast<uint64_t>(stats.bytes_downloaded)).c_str(), stats.layers_extracted,
+                secs);
+  progress.finish(line);
+  return image;
+}
+
+std::string random_id() {
+  unsigned char b[6];
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::read(fd, b, sizeof b) != static_cast<ssize_t>(sizeof b))
+    throw Error(errno, "read /dev/urandom");
+  ::close(fd);
+  static const char* hex = "0123456789abcdef";
+  std::string id;
+  for (unsigned char c : b) {
+    id += hex[c >> 4];
+    id += hex[c & 15];
+  }
+  return id;
+}
+
+struct RunArgs {
+  img::RunFlags flags;
+  std::string image, name, platform;
+  bool rm = false, detach = false, interactive = false;
+  std::vector<std::string> cmd;
+};
+
+int run_container(RunArgs& a) {
+  auto paths = store();
+  if (a.detach && a.rm)
+    throw Error("--rm with -d is not supported yet (nothing would remove it after it exits)");
+  std::string id = a.name.empty() ? random_id() : a.name;
+  skiff::validate_container_id(id);
+  skiff::Runtime rt(runtime_root());
+  img::ContainerBundle bundle;
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    // The image's layers must not be pruned between lookup and the container's record.
+    auto image = img::find_local_image(paths, a.image);
+    if (!image) image = pull(a.image, a.platform, false);
+    auto writing = img::hold_store_for_writing(paths);
+    img::BlobStore blobs(paths);
+    img::LayerStore ls(paths, blobs);
+    ls.unpack(image->manifest, image->config);  // no-op when the layers are there (they are after a pull)
+    bundle =
+        img::create_container_rootfs(paths, id, {image->ref, image->manifest_desc.digest, image->chain_ids});
+    try {
+      a.flags.cmd = a.cmd;
+      auto spec = img::build_bundle_config(image->config, a.flags, bundle.rootfs, image->ref,
+                                           img::StorePaths::rootless());
+      write_file_atomic(bundle.dir + "/config.json", spec.dump(2) + "\n", 0600);
+    } catch (...) {
+      img::remove_container_rootfs(paths, id);
+      throw;
+    }
+  }
+  if (std::getenv("SKIFF_TIMING"))
+    std::fprintf(stderr, "skiff: rootfs ready in %.2f ms\n",
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  skiff::CreateOptions co;
+  co.id = id;
+  co.bundle = bundle.dir;
+  int status;
+  try {
+    status = rt.run(co, a.detach, /*keep=*/!a.rm);
+  } catch (...) {
+    img::remove_container_rootfs(paths, id);
+    throw;
+  }
+  if (a.detach) {
+    std::printf("%s\n", id.c_str());
+    return 0;
+  }
+  if (a.rm) img::remove_container_rootfs(paths, id);
+  return status;
+}
+
+}  // namespace
+
+void register_image_commands(CLI::App& app, ExitCode& exit_code) {
+  // skiff pull
+  auto* pull_cmd = app.add_subcommand("pull", "Pull an image from a registry into the store");
+  auto pull_ref = std::make_shared<std::string>();
+  auto pull_platform = std::make_shared<std::string>();
+  auto pull_quiet = std::make_shared<bool>(false);
+  pull_cmd->add_option("image", *pull_ref, "Image reference (busybox, host:port/repo:tag, repo@sha256:...)")
+      ->required();
+  pull_cmd->add_option("--platform", *pull_platform, "os/arch[/variant], default the host's");
+  pull_cmd->add_flag("-q,--quiet", *pull_quiet, "No progress display");
+  pull_cmd->callback([=, &exit_code] {
+    auto image = pull(*pull_ref, *pull_platform, *pull_quiet);
+    std::printf("%s\n", image.manifest_desc.digest.str().c_str());
+    exit_code.value = 0;
+  });
+
+  // skiff images / skiff image ls
+  auto list_images = [] {
+    auto paths = store();
+    img::BlobStore blobs(paths);
+    std::printf("%-60s %-14s %10s\n", "REFERENCE", "IMAGE ID", "SIZE");
+    for (const auto& r : img::ReferenceIndex(paths).list()) {
+      uint64_t size = 0;
+      try {
+        auto m = img::parse_manifest(blobs.read(r.manifest.digest), r.ref);
+        for (const auto& l : m.layers) size += static_cast<uint64_t>(l.size);
+      } catch (const std::exception&) {
+      }
+      std::printf("%-60s %-14s %10s\n", r.ref.c_str(),
+                  std::string(r.manifest.digest.hex().substr(0, 12)).c_str(), human_size(size).c_str());
+    }
+  };
+  app.add_subcommand("images", "List the images in the store")->callback(list_images);
+  auto* image_cmd = app.add_subcommand("image", "Manage images");
+  image_cmd->require_subcommand(1);
+  image_cmd->add_subcommand("ls", "List the images in the store")->callback(list_images);
+  image_cmd->add_subcommand("prune", "Remove manifests, blobs and layers that no reference or container uses")
+      ->callback([] {
+        auto r = img::prune_store(store());
+        std::printf("removed %zu blobs (%s) and %zu layers\n", r.blobs, human_size(r.bytes).c_str(),
+                    r.layers);
+      });
+  auto* inspect = image_cmd->add_subcommand("inspect", "Print an image's config");
+  auto inspect_ref = std::make_shared<std::string>();
+  inspect->add_option("image", *inspect_ref)->required();
+  inspect->callback([=, &exit_code] {
+    auto image = img::find_local_image(store(), *inspect_ref);
+    if (!image) throw Error("image " + *inspect_ref + " is not in the store");
+    nlohmann::json j{
+        {"ref", image->ref}, {"manifest", image->manifest_desc.digest.str()}, {"config", image->config.raw}};
+    std::printf("%s\n", j.dump(2).c_str());
+    exit_code.value = 0;
+  });
+
+  auto* load = image_cmd->add_subcommand("load", "Load an image from an OCI layout directory");
+  auto load_dir = std::make_shared<std::string>();
+  auto load_opts = std::make_shared<img::LoadOptions>();
+  load->add_option("-i,--input", *load_dir, "OCI layout directory")->required();
+  load->add_option("--ref", load_opts->layout_ref, "Which image of the layout (its ref name)");
+  load->add_option("--name", load_opts->name, "Reference to store it under");
+  load->callback([=, &exit_code] {
+    auto t0 = std::chrono::steady_clock::now();
+    auto image = img::load_oci_layout(store(), *load_dir, *load_opts);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("loaded %s (%s) in %.3f s\n", image.ref.c_str(), image.manifest_desc.digest.str().c_str(),
+                secs);
+    exit_code.value = 0;
+  });
+
+  // skiff rmi
+  auto* rmi = app.add_subcommand("rmi", "Remove image references (then `skiff image prune` frees the space)");
+  auto rmi_refs = std::make_shared<std::vector<std::string>>();
+  rmi->add_option("image", *rmi_refs)->required();
+  rmi->callback([=, &exit_code] {
+    img::ReferenceIndex index(store());
+    for (const auto& r : *rmi_refs) {
+      std::string canon = img::Reference::parse(r).str();
+      if (!index.remove(canon)) {
+        std::fprintf(stderr, "skiff: rmi %s: no such image\n", r.c_str());
+        exit_code.value = 1;
+      } else {
+        std::printf("untagged %s\n", canon.c_str());
+      }
+    }
+  });
+
+  // skiff run
+  auto* run = app.add_subcommand("run", "Run a command in a new container from an image");
+  auto ra = std::make_shared<RunArgs>();
+  run->add_flag("--rm", ra->rm, "Remove the container when it exits");
+  run->add_option("--name", ra->name, "Container name (id)");
+  run->add_flag("-d,--detach", ra->detach, "Run in the background and print the id");
+  run->add_flag("-i,--interactive", ra->interactive, "Keep stdin open (always the case here)");
+  run->add_flag("-t,--tty", ra->flags.tty, "Allocate a terminal");
+  run->add_option("-e,--env", ra->flags.env, "KEY=VALUE, or KEY to pass ours")
+      ->take_all()
+      ->allow_extra_args(false);
+  run->add_option("-w,--workdir", ra->flags.workdir, "Working directory in the container");
+  run->add_option("-u,--user", ra->flags.user, "user|uid[:group|gid]");
+  auto entrypoint = std::make_shared<std::string>();
+  auto* entrypoint_opt = run->add_option("--entrypoint", *entrypoint, "Replace the image's entrypoint");
+  run->add_option("-v,--volume", ra->flags.volumes, "/HOST:/CONTAINER[:ro]")
+      ->take_all()
+      ->allow_extra_args(false);
+  run->add_option("--tmpfs", ra->flags.tmpfs, "Mount a tmpfs at this path")
+      ->take_all()
+      ->allow_extra_args(false);
+  run->add_flag("--read-only", ra->flags.read_only, "Read-only root file system");
+  run->add_option("--hostname", ra->flags.hostname, "Container host name");
+  run->add_option("--network", ra->flags.network, "none (default) or host");
+  run->add_option("--cap-add", ra->flags.cap_add)->take_all()->allow_extra_args(false);
+  run->add_option("--cap-drop", ra->flags.cap_drop)->take_all()->allow_extra_args(false);
+  run->add_option("--platform", ra->platform, "os/arch[/variant] when pulling");
+  auto security_opts = std::make_shared<std::vector<std::string>>();
+  run->add_option("--security-opt", *security_opts, "no-new-privileges")->take_all()->allow_extra_args(false);
+  run->add_option("image", ra->image, "Image reference or id")->required();
+  // Everything after IMAGE is the container's command (replacing the image's Cmd), flags included.
+  run->prefix_command();
+  run->callback([=, &exit_code] {
+    for (const auto& s : *security_opts) {
+      if (s == "no-new-privileges" || s == "no-new-privileges:true")
+        ra->flags.no_new_privileges = true;
+      else
+        throw Error("--security-opt " + s + " is not supported yet");
+    }
+    if (entrypoint_opt->count() > 0) ra->flags.entrypoint = std::vector<std::string>{*entrypoint};
+    // prefix_command leaves the command words in remaining().
+    auto rest = run->remaining();
+    ra->cmd.insert(ra->cmd.end(), rest.begin(), rest.end());
+    exit_code.value = run_container(*ra);
+  });
+
+  // skiff rm
+  auto* rm = app.add_subcommand("rm", "Remove containers made by skiff run");
+  auto rm_ids = std::make_shared<std::vector<std::string>>();
+  auto rm_force = std::make_shared<bool>(false);
+  rm->add_flag("-f,--force", *rm_force, "Kill it first if it runs");
+  rm->add_option("id", *rm_ids)->required();
+  rm->callback([=, &exit_code] {
+    skiff::Runtime rt(runtime_root());
+    auto paths = store();
+    for (const auto& id : *rm_ids) {
+      try {
+        // A container the runtime no longer knows (a --rm run, a crash) has only its bundle left.
+        auto ids = rt.store().list_ids();
+        if (std::find(ids.begin(), ids.end(), id) != ids.end()) rt.remove(id, *rm_force);
+        img::remove_container_rootfs(paths, id);
+        std::printf("%s\n", id.c_str());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "skiff: rm %s: %s\n", id.c_str(), e.what());
+        exit_code.value = 1;
+      }
+    }
+  });
+}
+
+}  // namespace skiff::cli

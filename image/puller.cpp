@@ -1,0 +1,173 @@
+#include "puller.hpp"
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "blob_store.hpp"
+#include "error.hpp"
+#include "reference_index.hpp"
+#include "store_gc.hpp"
+
+namespace skiff::image {
+
+Image load_image(const StorePaths& paths, const std::string& ref, const Descriptor& manifest_desc) {
+  BlobStore blobs(paths);
+  Image img;
+  img.ref = ref;
+  img.manifest_desc = manifest_desc;
+  std::string where = "manifest " + manifest_desc.digest.str();
+  img.manifest = parse_manifest(blobs.read(manifest_desc.digest), where);
+  img.config = parse_image_config(blobs.read(img.manifest.config.digest),
+                                  "config " + img.manifest.config.digest.str());
+  if (img.config.diff_ids.size() != img.manifest.layers.size())
+    throw Error(where + " has " + std::to_string(img.manifest.layers.size()) +
+                " layers but its config lists " + std::to_string(img.config.diff_ids.size()) + " diffIDs");
+  img.chain_ids = chain_ids(img.config.diff_ids);
+  return img;
+}
+
+std::optional<Image> find_local_image(const StorePaths& paths, const std::string& text) {
+  ReferenceIndex index(paths);
+  auto records = index.list();
+  std::string hexpart = text.rfind("sha256:", 0) == 0 ? text.substr(7) : text;
+  bool hexlike = hexpart.size() >= 6 && hexpart.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (hexlike) {
+    const ImageRecord* found = nullptr;
+    for (const auto& r : records)
+      if (std::string(r.manifest.digest.hex()).rfind(hexpart, 0) == 0) {
+        if (found && found->manifest.digest != r.manifest.digest)
+          throw Error("image id \"" + text + "\" is ambiguous");
+        found = &r;
+      }
+    if (found) return load_image(paths, found->ref, found->manifest);
+  }
+  Reference ref = Reference::parse(text);
+  if (auto r = index.find(ref.str())) return load_image(paths, r->ref, r->manifest);
+  return std::nullopt;
+}
+
+Image pull_image(const StorePaths& paths, const Reference& ref, const PullOptions& o, PullStats* stats) {
+  auto writing = hold_store_for_writing(paths);  // prune waits until the reference is in place
+  BlobStore blobs(paths);
+  LayerStore layers(paths, blobs);
+  RegistryClient client(ref.registry, ref.repository, o.registry);
+
+  auto top = client.get_manifest(ref.manifest_ref());
+  Descriptor mdesc;
+  FetchedManifest m = top;
+  if (media::is_index(top.media_type)) {
+    Index idx = parse_index(top.body, "index " + ref.str());
+    mdesc = select_platform(idx, o.platform, ref.str());
+    m = client.get_manifest(mdesc.digest.str());
+    if (m.digest != mdesc.digest)
+      throw Error("manifest of " + ref.str() + ": digest mismatch: expected " + mdesc.digest.str() +
+                  ", got " + m.digest.str());
+    blobs.put(top.digest, top.body);
+  } else if (media::is_manifest(top.media_type)) {
+    mdesc.media_type = top.media_type;
+    mdesc.digest = top.digest;
+    mdesc.size = static_cast<int64_t>(top.body.size());
+  } else {
+    throw Error(ref.str() + ": unsupported manifest media type \"" + top.media_type + "\"");
+  }
+  mdesc.media_type = m.media_type;
+  mdesc.size = static_cast<int64_t>(m.body.size());
+  Manifest manifest = parse_manifest(m.body, "manifest " + mdesc.digest.str());
+
+  std::string config_text;
+  if (blobs.has(manifest.config.digest)) {
+    config_text = blobs.read(manifest.config.digest);
+  } else {
+    config_text = client.get_blob(manifest.config);
+  }
+  ImageConfig config = parse_image_config(config_text, "config " + manifest.config.digest.str());
+  if (config.diff_ids.size() != manifest.layers.size())
+    throw Error(ref.str() + ": manifest has " + std::to_string(manifest.layers.size()) +
+                " layers but the config lists " + std::to_string(config.diff_ids.size()) + " diffIDs");
+  if (!o.platform.architecture.empty() && !config.platform.architecture.empty() &&
+      config.platform.architecture != o.platform.architecture && !media::is_index(top.media_type))
+    throw Error(ref.str() + " is for " + config.platform.str() + ", not " + o.platform.str());
+  for (const auto& l : manifest.layers)
+    if (!media::is_layer(l.media_type))
+      throw Error(ref.str() + ": layer " + l.digest.str() + " has unsupported media type \"" + l.media_type +
+                  "\"");
+  auto chains = chain_ids(config.diff_ids);
+
+  if (o.progress) {
+    std::vector<int64_t> sizes;
+    std::vector<std::string> names;
+    for (const auto& l : manifest.layers) {
+      sizes.push_back(l.size);
+      names.push_back(std::string(l.digest.hex().substr(0, 12)));
+    }
+    o.progress->set_layers(sizes, names);
+  }
+
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> downloaded{0}, extracted{0};
+  std::atomic<int64_t> bytes{0};
+  std::exception_ptr error;
+  std::mutex mu;
+  auto worker = [&] {
+    for (;;) {
+      size_t i = next++;
+      if (i >= manifest.layers.size()) return;
+      {
+        std::lock_guard g(mu);
+        if (error) return;
+      }
+      try {
+        const Descriptor& l = manifest.layers[i];
+        if (layers.has(chains[i])) {
+          if (o.progress) o.progress->state(i, "exists");
+          continue;
+        }
+        if (auto ingest = blobs.begin(l.digest, l.size)) {
+          int64_t start = ingest->offset();
+          client.fetch_blob(l, *ingest, [&, i](int64_t done) {
+            if (o.progress) o.progress->bytes(i, done);
+          });
+          bytes += l.size - start;
+          ++downloaded;
+        }
+        if (o.progress) o.progress->state(i, "extracting");
+        if (layers.unpack_layer(l, config.diff_ids[i], chains[i], o.unpack)) ++extracted;
+        if (o.progress) o.progress->state(i, "done");
+      } catch (...) {
+        std::lock_guard g(mu);
+        if (!error) error = std::current_exception();
+        return;
+      }
+    }
+  };
+  unsigned jobs = std::max(1u, std::min<unsigned>(o.jobs, static_cast<unsigned>(manifest.layers.size())));
+  if (jobs <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> threads;
+    for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+  }
+  if (error) std::rethrow_exception(error);
+
+  // Config and manifest go in last: a manifest in the store means its image is complete.
+  blobs.put(manifest.config.digest, config_text, manifest.config.size);
+  blobs.put(mdesc.digest, m.body);
+  ReferenceIndex(paths).set(ref.str(), mdesc);
+  if (stats) {
+    stats->layers_downloaded = downloaded;
+    stats->layers_extracted = extracted;
+    stats->bytes_downloaded = bytes;
+  }
+  Image img;
+  img.ref = ref.str();
+  img.manifest_desc = mdesc;
+  img.manifest = std::move(manifest);
+  img.config = std::move(config);
+  img.chain_ids = std::move(chains);
+  return img;
+}
+
+}  // namespace skiff::image
