@@ -145,6 +145,8 @@ int Runtime::exec(const ExecOptions& o) {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Not dumpable until exec: the container cannot reach the runtime binary through /proc/<pid>/exe.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (const auto& [fd, flag] : joins)
       if (::setns(fd.get(), flag) < 0) child_fail(errno, "join namespace");
     child_set_rlimits(proc);

@@ -114,6 +114,10 @@ void container_init(const InitArgs& a) noexcept {
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
       child_fail(errno, "become root in the user namespace");
   }
+  // Not dumpable from here to exec: a process in the container cannot open our /proc/<pid>/exe (the
+  // host's runtime binary) to overwrite it later (CVE-2019-5736). Set only now: as long as a rootless
+  // parent still writes our id maps, our /proc files must stay its own.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   child_join_namespaces(c.ns);
 
   if (!a.opts->no_new_keyring) {

@@ -1,6 +1,6 @@
 // User namespaces as root (maps written directly, several ranges), the mounts that fall back inside a
 // user namespace (sysfs and mqueue bound from the host, devices bound instead of made), idmapped bind
-// mounts, and the capability sets a container process really gets.
+// mounts, the capability sets a container process really gets, and the runtime binary out of reach.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -211,4 +211,25 @@ TEST(Capabilities, SetsInsideMatchTheSpec) {
   r = run_sh(rt, b, "true");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("unknown capability \"CAP_TELEPORT\""), std::string::npos) << r.err;
+}
+
+TEST(EscapeGuards, RuntimeBinaryIsNotReachableThroughProcExe) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  b.set_args({"/bin/sh", "-c", "true"});
+  b.write();
+  std::string id = rt.unique_id("exe");
+  // While created, the container's pid 1 is still the runtime's child, waiting to exec: its
+  // /proc/1/exe is the host's skiff-runtime binary (CVE-2019-5736 overwrote runc through it).
+  ASSERT_EQ(rt({"create", "--bundle", b.path(), id}).status, 0);
+  auto r = rt(
+      {"exec", id, "/bin/sh", "-c",
+       "readlink /proc/1/exe && echo link-readable; head -c 4 /proc/1/exe >/dev/null && echo exe-readable; "
+       "(exec 3</proc/1/exe) && echo exe-openable; echo done"});
+  EXPECT_NE(r.out.find("done"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.out.find("link-readable"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("exe-readable"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("exe-openable"), std::string::npos) << r.out;
+  rt({"delete", "--force", id});
 }
