@@ -66,6 +66,11 @@ void child_switch_user(const spec::Process& p) noexcept {
 
 void child_chdir(const spec::Process& p) noexcept {
   if (chdir(p.cwd.c_str()) < 0) child_fail(errno, "chdir to cwd (\"%s\") set in config.json", p.cwd.c_str());
+  // A cwd reached through a directory fd inherited from the host (/proc/self/fd/N) lies outside our
+  // root, and getcwd says so (ENOENT, "unreachable"): refuse to start there (CVE-2024-21626).
+  char where[4096];
+  if (!getcwd(where, sizeof where) && errno == ENOENT)
+    child_fail(0, "chdir to cwd (\"%s\") set in config.json: it is outside the container's root", p.cwd.c_str());
 }
 
 void child_find_executable(const ProcessPlan& plan, char* out, size_t out_len) noexcept {

@@ -233,3 +233,24 @@ TEST(EscapeGuards, RuntimeBinaryIsNotReachableThroughProcExe) {
   EXPECT_EQ(r.out.find("exe-openable"), std::string::npos) << r.out;
   rt({"delete", "--force", id});
 }
+
+TEST(EscapeGuards, NoHostFdReachesTheContainer) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  // ls lists its own fds: stdio and the one it reads the directory with, nothing of the runtime's.
+  auto r = run_sh(rt, b, "ls /proc/self/fd | tr '\\n' ' '");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "0 1 2 3 ") << r.out;
+  // CVE-2024-21626: a cwd through a leaked fd of the runtime would start the process outside the
+  // rootfs. With nothing leaked, each of these is an error at create time.
+  for (int fd = 3; fd <= 8; ++fd) {
+    Bundle c;
+    c.config["process"]["cwd"] = "/proc/self/fd/" + std::to_string(fd);
+    c.set_args({"/bin/sh", "-c", "pwd"});
+    c.write();
+    auto q = rt({"run", "--bundle", c.path(), rt.unique_id("cwd")});
+    EXPECT_NE(q.status, 0) << "cwd fd " << fd << ": " << q.out;
+    EXPECT_NE(q.err.find("chdir"), std::string::npos) << q.err;
+  }
+}
