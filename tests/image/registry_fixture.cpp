@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <stdexcept>
 #include <thread>
 
@@ -155,6 +158,133 @@ std::string Registry::push(const std::string& layout, const std::string& tag, co
   cmd += " oci:" + layout + ":" + tag + " docker://" + host_ + "/" + repo_tag;
   std::string out;
   return run(cmd, &out) == 0 ? std::string() : (out.empty() ? "skopeo failed" : out);
+}
+
+namespace {
+
+std::string b64url(std::string s) {
+  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
+std::string url_decode(const std::string& in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size()) {
+      out += static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += in[i] == '+' ? ' ' : in[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TokenIssuer::TokenIssuer(std::string user, std::string password)
+    : user_(std::move(user)), password_(std::move(password)) {
+  must("cd " + dir_.path() +
+       " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=skiff-token -keyout token.key "
+       "-out token.crt 2>/dev/null");
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin_port);
+  ::listen(listen_fd_, 16);
+  thread_ = std::thread([this] { serve(); });
+}
+
+TokenIssuer::~TokenIssuer() {
+  stop_ = true;
+  ::shutdown(listen_fd_, SHUT_RDWR);
+  thread_.join();
+  ::close(listen_fd_);
+}
+
+std::string TokenIssuer::token_for(const std::string& scope) {
+  std::string der;
+  run("openssl x509 -in " + cert_file() + " -outform DER | base64 -w0", &der);
+  std::string header = R"({"alg":"RS256","typ":"JWT","x5c":[")" + der + R"("]})";
+  // scope: repository:NAME:ACTIONS
+  std::string access = "[]";
+  auto first = scope.find(':'), last = scope.rfind(':');
+  if (first != std::string::npos && last > first) {
+    std::string actions, name = scope.substr(first + 1, last - first - 1);
+    for (const auto& act : {std::string("pull"), std::string("push"), std::string("delete")})
+      if (scope.substr(last + 1).find(act) != std::string::npos)
+        actions += (actions.empty() ? "\"" : ",\"") + act + "\"";
+    access = R"([{"type":"repository","name":")" + name + R"(","actions":[)" + actions + "]}]";
+  }
+  long now = static_cast<long>(::time(nullptr));
+  std::string claims = R"({"iss":"skiff-test","sub":")" + user_ + R"(","aud":"skiff-registry","exp":)" +
+                       std::to_string(now + 600) + R"(,"nbf":)" + std::to_string(now - 60) + R"(,"iat":)" +
+                       std::to_string(now) + R"(,"jti":")" + std::to_string(issued_ + 1) + R"(","access":)" +
+                       access + "}";
+  std::string h64, c64, sig;
+  write_text(dir_ / "h.json", header);
+  write_text(dir_ / "c.json", claims);
+  run("base64 -w0 " + dir_ / "h.json", &h64);
+  run("base64 -w0 " + dir_ / "c.json", &c64);
+  std::string input = b64url(h64) + "." + b64url(c64);
+  write_text(dir_ / "input", input);
+  run("openssl dgst -sha256 -sign " + dir_ / "token.key" + " " + dir_ / "input" + " | base64 -w0", &sig);
+  ++issued_;
+  return input + "." + b64url(sig);
+}
+
+void TokenIssuer::serve() {
+  for (;;) {
+    int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (stop_) return;
+      continue;
+    }
+    std::string req;
+    char buf[4096];
+    while (req.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      req.append(buf, static_cast<size_t>(n));
+    }
+    std::string scope;
+    auto sp = req.find("scope=");
+    if (sp != std::string::npos) {
+      auto end = req.find_first_of("& ", sp);
+      scope = url_decode(req.substr(sp + 6, end - sp - 6));
+    }
+    std::string expect = "Authorization: Basic ";
+    std::string creds;
+    auto ap = req.find(expect);
+    if (ap == std::string::npos) ap = req.find("authorization: Basic ");
+    if (ap != std::string::npos) {
+      auto end = req.find("\r\n", ap);
+      std::string b64 = req.substr(ap + expect.size(), end - ap - expect.size());
+      write_text(dir_ / "creds.b64", b64);
+      run("base64 -d " + dir_ / "creds.b64", &creds);
+    }
+    std::string resp;
+    if (std::getenv("SKIFF_TEST_DEBUG_TOKEN"))
+      std::fprintf(stderr, "token request: %s\ncreds: [%s]\n", req.c_str(), creds.c_str());
+    // skopeo 1.9 sent no credentials to this plain-HTTP token realm when pushing the fixture, so
+    // push scopes are granted anonymously; pull-only scopes (what the code under test asks for) need
+    // the password.
+    bool push_scope = scope.find("push") != std::string::npos;
+    if (creds != user_ + ":" + password_ && !push_scope) {
+      resp = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    } else {
+      std::string body = R"({"token":")" + token_for(scope) + R"("})";
+      resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    }
+    (void)!::write(c, resp.data(), resp.size());
+    ::close(c);
+  }
 }
 
 std::string build_fixture_layout(const std::string& layout, const std::string& tag,

@@ -6,7 +6,9 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "test_util.hpp"
 
@@ -25,6 +27,31 @@ struct RegistryConfig {
   std::string token_realm, token_cert;
 };
 
+// A token service for the registry's `token` auth: signs RS256 JWTs (x5c header, a test certificate
+// made with openssl) granting the scope asked for; pull-only scopes to `user`:`password` only (other requests
+// get 401), push scopes to anyone (how the fixture is pushed). Runs on a thread on 127.0.0.1; counts the
+// tokens it issued.
+class TokenIssuer {
+ public:
+  TokenIssuer(std::string user, std::string password);
+  ~TokenIssuer();
+  TokenIssuer(const TokenIssuer&) = delete;
+  TokenIssuer& operator=(const TokenIssuer&) = delete;
+  std::string realm() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
+  std::string cert_file() const { return dir_ / "token.crt"; }
+  int issued() const { return issued_; }
+
+ private:
+  void serve();
+  std::string token_for(const std::string& scope);
+  TempDir dir_;
+  std::string user_, password_;
+  int listen_fd_ = -1, port_ = 0;
+  std::atomic<int> issued_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 class Registry {
  public:
   explicit Registry(RegistryConfig c = {});
@@ -39,6 +66,8 @@ class Registry {
   // Copies an OCI layout image ("dir:tag") to host()/repo:tag with skopeo. Returns "" or skopeo's output.
   std::string push(const std::string& layout, const std::string& tag, const std::string& repo_tag,
                    bool zstd = false);
+  // Credentials skopeo pushes with (token auth).
+  std::string push_creds;
 
  private:
   TempDir dir_;

@@ -251,6 +251,32 @@ TEST_F(RegistryPull, BasicAuthWithCredentialsFile) {
   EXPECT_EQ(img.manifest.layers.size(), 4u);
 }
 
+TEST_F(RegistryPull, BearerTokenFromATokenService) {
+  test::TokenIssuer issuer("bob", "t0ken-pass");
+  test::RegistryConfig cfg;
+  cfg.token_realm = issuer.realm();
+  cfg.token_cert = issuer.cert_file();
+  Registry reg(cfg);
+  reg.push_creds = "bob:t0ken-pass";
+  ASSERT_EQ(reg.push(layout(), "v1", "tok/busybox:v1"), "") << reg.log();
+  auto ref = Reference::parse(reg.host() + "/tok/busybox:v1");
+  // Anonymous: the token service refuses, and the error says so.
+  try {
+    pull_image(paths(), ref, options());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("refused anonymous access"), std::string::npos) << e.what();
+  }
+  auto o = options();
+  o.registry.credentials = Credentials{"bob", "t0ken-pass", ""};
+  int before = issuer.issued();
+  Image img = pull_image(paths(), ref, o);
+  EXPECT_EQ(img.manifest.layers.size(), 4u);
+  // One token for the whole pull (shared by the parallel layer downloads), not one per request.
+  EXPECT_LE(issuer.issued() - before, 2);
+  EXPECT_GE(issuer.issued() - before, 1);
+}
+
 TEST_F(RegistryPull, TlsWithCaFromCertsD) {
   test::RegistryConfig cfg;
   cfg.tls = true;
