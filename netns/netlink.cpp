@@ -81,6 +81,11 @@ static LinkInfo to_info(rtnl_link* l) {
   i.mtu = rtnl_link_get_mtu(l);
   i.master = rtnl_link_get_master(l);
   i.up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
+  if (nl_addr* a = rtnl_link_get_addr(l); a && nl_addr_get_len(a) == 6) {
+    Mac m;
+    std::memcpy(m.data(), nl_addr_get_binary_addr(a), 6);
+    i.mac = mac_str(m);
+  }
   return i;
 }
 
@@ -112,12 +117,15 @@ std::vector<LinkInfo> NlSocket::links() const {
   return out;
 }
 
-void NlSocket::add_bridge(const std::string& name, const std::string& alias, unsigned mtu) const {
+void NlSocket::add_bridge(const std::string& name, const std::string& alias, unsigned mtu,
+                          const Mac& mac) const {
   NlPtr<rtnl_link> l(rtnl_link_alloc());
   if (!l) throw Error(ENOMEM, "allocate link");
   check_nl(rtnl_link_set_type(l.get(), "bridge"), "bridge link type");
   rtnl_link_set_name(l.get(), name.c_str());
   rtnl_link_set_mtu(l.get(), mtu);
+  NlPtr<nl_addr> lladdr(nl_addr_build(AF_LLC, mac.data(), mac.size()));
+  rtnl_link_set_addr(l.get(), lladdr.get());
   check_nl(rtnl_link_add(sock_.get(), l.get(), NLM_F_CREATE | NLM_F_EXCL), "create bridge " + name);
   // The kernel ignores IFLA_IFALIAS on creation; it takes it as a change.
   auto info = link(name);

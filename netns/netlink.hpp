@@ -51,6 +51,7 @@ struct LinkInfo {
   unsigned mtu = 0;
   int master = 0;
   bool up = false;
+  std::string mac;  // "02:5b:..." (empty if the link has no hardware address)
 };
 
 class NlSocket {
@@ -66,8 +67,10 @@ class NlSocket {
   std::optional<LinkInfo> link(int index) const;
   std::vector<LinkInfo> links() const;
 
-  // Creates a bridge `name`, down, with alias and MTU. Throws (EEXIST if it exists).
-  void add_bridge(const std::string& name, const std::string& alias, unsigned mtu) const;
+  // Creates a bridge `name`, down, with alias, MTU and a fixed MAC (a bridge without one takes the
+  // lowest MAC of its ports, so the gateway's MAC would change under the containers' ARP caches as
+  // veths come and go). Throws (EEXIST if it exists).
+  void add_bridge(const std::string& name, const std::string& alias, unsigned mtu, const Mac& mac) const;
 
   struct VethSpec {
     std::string host_name;

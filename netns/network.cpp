@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "forwarding.hpp"
+#include "ipam.hpp"
 
 namespace skiff::net {
 
@@ -18,7 +19,7 @@ bool Network::bridge_exists(const NlSocket& host) const {
 int Network::ensure_bridge(const NlSocket& host, bool* created) const {
   if (created) *created = false;
   if (!bridge_exists(host)) {
-    host.add_bridge(config_.bridge, bridge_alias(), config_.mtu);
+    host.add_bridge(config_.bridge, bridge_alias(), config_.mtu, mac_for(config_.gateway));
     if (created) *created = true;
   }
   auto l = host.link(config_.bridge);

@@ -38,7 +38,8 @@ std::string render_ruleset(const RulesetInput& in) {
       post +=
           "    oifname " + br + " ip saddr 127.0.0.0/8 masquerade comment " + q("localhost " + c.name) + "\n";
       // route_localnet would also let a neighbour on the bridge send packets to 127.0.0.1 of the host
-      // (the kube-proxy CVE-2020-8558 hole): drop those.
+      // (the kube-proxy CVE-2020-8558 hole): only replies of the host's own NATed connections pass.
+      input += "    iifname " + br + " ip daddr 127.0.0.0/8 ct direction reply ct status snat accept\n";
       input += "    iifname " + br + " ip daddr 127.0.0.0/8 drop\n";
     }
     // Into the bridge from elsewhere: replies and published ports only; containers are not reachable

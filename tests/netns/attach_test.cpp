@@ -80,6 +80,8 @@ TEST_F(AttachTest, TwoContainersReachEachOtherByAddressAndName) {
   ASSERT_TRUE(br);
   EXPECT_EQ(br->type, "bridge");
   EXPECT_EQ(h.link(a.host_veth)->master, br->index);
+  // The gateway's MAC is the bridge's own, fixed: it does not follow the ports as they come and go.
+  EXPECT_EQ(br->mac, mac_str(mac_for(a.gateway)));
 
   uint16_t port = 0;
   UniqueFd lb = tcp_listener(ns_b.get(), port);

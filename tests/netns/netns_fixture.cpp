@@ -111,10 +111,10 @@ UniqueFd tcp_listener(int netns_fd, uint16_t& port, Ipv4Addr bind_to) {
   return s;
 }
 
-ConnectResult tcp_roundtrip(int client_netns, Ipv4Addr addr, uint16_t port, int listener) {
+ConnectResult tcp_roundtrip(int client_netns, Ipv4Addr addr, uint16_t port, int listener, int timeout_s) {
   ConnectResult r;
   UniqueFd c = socket_in(client_netns, SOCK_STREAM);
-  timeval tv{5, 0};
+  timeval tv{timeout_s, 0};
   ::setsockopt(c.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   ::setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   sockaddr_in sa = sockaddr_of(addr, port);
@@ -123,7 +123,7 @@ ConnectResult tcp_roundtrip(int client_netns, Ipv4Addr addr, uint16_t port, int 
     return r;
   }
   pollfd p{listener, POLLIN, 0};
-  if (::poll(&p, 1, 5000) != 1) {
+  if (::poll(&p, 1, timeout_s * 1000) != 1) {
     r.error = "connected, but the listener saw no connection";
     return r;
   }

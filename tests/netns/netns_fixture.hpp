@@ -53,6 +53,6 @@ struct ConnectResult {
 };
 // From `client_netns`, connects to addr:port; `listener` (in whatever namespace) accepts, and one
 // byte travels each way. Bounded by a 5 s guard against hangs (not a timing assertion).
-ConnectResult tcp_roundtrip(int client_netns, Ipv4Addr addr, uint16_t port, int listener);
+ConnectResult tcp_roundtrip(int client_netns, Ipv4Addr addr, uint16_t port, int listener, int timeout_s = 5);
 
 }  // namespace skiff::net::test

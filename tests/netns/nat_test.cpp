@@ -1,0 +1,135 @@
+// NAT and published ports, inside a test-made "host" namespace joined by a veth (`up0`, the host's
+// default route) to an "outside" namespace standing for the rest of the network.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include "error.hpp"
+#include "file_util.hpp"
+#include "netlink.hpp"
+#include "netns_fixture.hpp"
+#include "netns_ref.hpp"
+#include "network_store.hpp"
+#include "nft.hpp"
+#include "sysctl.hpp"
+
+namespace skiff::net::test {
+namespace {
+
+const Ipv4Addr kHostUplink = *parse_ipv4("192.0.2.1");
+const Ipv4Addr kOutside = *parse_ipv4("192.0.2.2");
+const Ipv4Addr kLoopback = *parse_ipv4("127.0.0.1");
+
+class NatTest : public HostNetnsTest {
+ protected:
+  void SetUp() override {
+    HostNetnsTest::SetUp();
+    if (IsSkipped()) return;
+    outside_ = make_uplink();
+    store_ = std::make_unique<NetworkStore>(state_dir());
+    store_->create(make_network_config("natnet", "10.44.0.0/24"));
+  }
+  Attachment attach(const std::string& id, UniqueFd& ns, std::vector<std::string> ports = {}) {
+    ns = new_netns();
+    AttachRequest r;
+    r.network = "natnet";
+    r.container_id = id;
+    for (const auto& p : ports) r.ports.push_back(parse_port_mapping(p));
+    return store_->attach(r, NetnsRef::from_fd(UniqueFd(::dup(ns.get()))));
+  }
+  std::string nft_table() {
+    NftContext nft;
+    return nft.run_output("list table inet skiff");
+  }
+  UniqueFd outside_;
+  std::unique_ptr<NetworkStore> store_;
+};
+
+TEST_F(NatTest, OutboundIsMasqueradedAsTheHostAddress) {
+  UniqueFd ns_a;
+  Attachment a = attach("a", ns_a);
+  uint16_t port = 0;
+  UniqueFd l = tcp_listener(outside_.get(), port);
+  auto r = tcp_roundtrip(ns_a.get(), kOutside, port, l.get());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.peer_seen, kHostUplink) << "the outside saw " << r.peer_seen.str();
+}
+
+TEST_F(NatTest, ForwardingOnlyWhereNeededAndUndoneWithTheLastContainer) {
+  EXPECT_EQ(read_if_sysctl("up0", "forwarding"), "0");
+  UniqueFd ns_a;
+  attach("a", ns_a);
+  EXPECT_EQ(read_if_sysctl("natnet", "forwarding"), "1");
+  EXPECT_EQ(read_if_sysctl("up0", "forwarding"), "1");           // replies to containers arrive here
+  EXPECT_EQ(read_file("/proc/sys/net/ipv4/ip_forward"), "0\n");  // the host-wide switch stays off
+  EXPECT_TRUE(skiff_table_exists());
+  // The outside cannot reach a container by its private address, even with a route to it.
+  uint16_t port = 0;
+  UniqueFd l = tcp_listener(ns_a.get(), port);
+  NlSocket o = NlSocket::in_netns(outside_.get());
+  o.add_default_route(kHostUplink, o.link("out0")->index);  // the host as next hop to 10.44.0.0/24
+  Attachment a = store_->inspect("natnet").attachments.at(0);
+  auto r = tcp_roundtrip(outside_.get(), a.address.addr, port, l.get(), 2);
+  EXPECT_FALSE(r.ok) << "the outside reached a container's private address";
+
+  EXPECT_TRUE(store_->detach("natnet", "a"));
+  EXPECT_EQ(read_if_sysctl("up0", "forwarding"), "0");
+  EXPECT_FALSE(skiff_table_exists());
+}
+
+TEST_F(NatTest, PublishedPortFromOutsideFromTheHostAndHairpin) {
+  UniqueFd ns_a, ns_b;
+  Attachment a = attach("a", ns_a, {"8080:80"});
+  Attachment b = attach("b", ns_b);
+  uint16_t port = 80;
+  UniqueFd l = tcp_listener(ns_a.get(), port);
+
+  auto r = tcp_roundtrip(outside_.get(), kHostUplink, 8080, l.get());
+  EXPECT_TRUE(r.ok) << "from outside: " << r.error;
+  EXPECT_EQ(r.peer_seen, kOutside);  // DNAT only: the container sees the real client
+
+  r = tcp_roundtrip(host_netns(), kHostUplink, 8080, l.get());
+  EXPECT_TRUE(r.ok) << "from the host to its address: " << r.error;
+  r = tcp_roundtrip(host_netns(), kLoopback, 8080, l.get());
+  EXPECT_TRUE(r.ok) << "from the host to 127.0.0.1: " << r.error;
+  r = tcp_roundtrip(host_netns(), a.gateway, 8080, l.get());
+  EXPECT_TRUE(r.ok) << "from the host to the gateway address: " << r.error;
+
+  // Hairpin: a neighbour on the bridge through the host's address; the answer must come back the
+  // same way, so the container sees the gateway as the client.
+  r = tcp_roundtrip(ns_b.get(), kHostUplink, 8080, l.get());
+  EXPECT_TRUE(r.ok) << "hairpin from b: " << r.error;
+  EXPECT_EQ(r.peer_seen, a.gateway);
+
+  // Only the published port is forwarded: another port of the host address reaches no container.
+  uint16_t other = 81;
+  UniqueFd l81 = tcp_listener(ns_a.get(), other);
+  r = tcp_roundtrip(outside_.get(), kHostUplink, 81, l81.get(), 2);
+  EXPECT_FALSE(r.ok);
+
+  // The host's 127.0.0.1 stays closed to the containers (route_localnet is on for the bridge).
+  uint16_t hp = 0;
+  UniqueFd hl = tcp_listener(host_netns(), hp, kLoopback);
+  r = tcp_roundtrip(ns_b.get(), kLoopback, hp, hl.get(), 2);
+  EXPECT_FALSE(r.ok);
+
+  EXPECT_NE(nft_table().find("dnat ip to " + a.address.addr.str() + ":80"), std::string::npos);
+  EXPECT_TRUE(store_->detach("natnet", "a"));
+  EXPECT_EQ(nft_table().find("dport 8080"), std::string::npos);  // the rule went with the container
+  EXPECT_TRUE(store_->detach("natnet", "b"));
+  EXPECT_FALSE(skiff_table_exists());
+  EXPECT_EQ(read_if_sysctl("natnet", "route_localnet"), "0");
+}
+
+TEST_F(NatTest, PublishedOnOneHostAddressOnly) {
+  UniqueFd ns_a;
+  Attachment a = attach("a", ns_a, {"192.0.2.1:8081:80/tcp"});
+  uint16_t port = 80;
+  UniqueFd l = tcp_listener(ns_a.get(), port);
+  auto r = tcp_roundtrip(outside_.get(), kHostUplink, 8081, l.get());
+  EXPECT_TRUE(r.ok) << r.error;
+  r = tcp_roundtrip(host_netns(), kLoopback, 8081, l.get(), 2);
+  EXPECT_FALSE(r.ok) << "published on 192.0.2.1 only, yet reached through 127.0.0.1";
+}
+
+}  // namespace
+}  // namespace skiff::net::test
