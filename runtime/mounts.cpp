@@ -1,5 +1,6 @@
 #include "mounts.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
@@ -276,7 +277,10 @@ MountPlan plan_mount(const spec::Mount& m, size_t index, const std::string& bund
       p.idmap = w == "ridmap" ? 2 : 1;
       continue;
     }
-    if (w == "tmpcopyup") throw Error(where() + ": mount option \"tmpcopyup\" is not supported");
+    if (w == "tmpcopyup") {
+      p.tmpcopyup = true;
+      continue;
+    }
     // Anything else is filesystem data (mode=755, size=64k, newinstance, ...), as runc passes it.
     if (!data.empty()) data += ',';
     data += w;
@@ -296,6 +300,7 @@ MountPlan plan_mount(const spec::Mount& m, size_t index, const std::string& bund
     if (!p.data.empty())
       throw Error(where() + ": unknown mount option \"" + p.data.substr(0, p.data.find(',')) + "\"");
   }
+  if (p.tmpcopyup && p.type != "tmpfs") throw Error(where() + ": tmpcopyup needs a tmpfs mount");
   if (!p.idmap && (!m.uid_mappings.empty() || !m.gid_mappings.empty())) p.idmap = p.recursive ? 2 : 1;
   if (p.idmap && !p.bind) throw Error(where() + ": idmapped mounts need a bind mount");
   return p;
@@ -434,6 +439,104 @@ int child_prepare_rootfs(const char* rootfs, unsigned long root_propagation) noe
   return fd;
 }
 
+// copy_file_range where the kernel allows it; between different filesystems (the rootfs and the
+// tmpfs over it) it says EXDEV, and then a plain read/write loop does it.
+static int copy_file_data(int in, int out, off_t size) {
+  while (size > 0) {
+    ssize_t k = copy_file_range(in, nullptr, out, nullptr, static_cast<size_t>(size), 0);
+    if (k > 0) {
+      size -= k;
+      continue;
+    }
+    if (k == 0) return 0;
+    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) return -1;
+    char buf[16384];
+    for (;;) {
+      ssize_t n = read(in, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return static_cast<int>(n);
+      for (ssize_t done = 0; done < n;) {
+        ssize_t w = write(out, buf + done, static_cast<size_t>(n - done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        done += w;
+      }
+    }
+  }
+  return 0;
+}
+
+// Copies the tree under `from` into `to` (both directory fds): directories, regular files, symlinks,
+// fifos; mode, owner and times kept. Child side: no exceptions, fixed buffers; returns -1 with errno.
+static int copy_tree(int from, int to) {
+  int dup_fd = fcntl(from, F_DUPFD_CLOEXEC, 0);
+  DIR* d = dup_fd < 0 ? nullptr : fdopendir(dup_fd);
+  if (!d) {
+    if (dup_fd >= 0) close(dup_fd);
+    return -1;
+  }
+  int rc = 0;
+  while (struct dirent* e = readdir(d)) {
+    const char* n = e->d_name;
+    if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
+    struct stat st;
+    if (fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      rc = -1;
+      break;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(to, n, st.st_mode & 07777) < 0 && errno != EEXIST) rc = -1;
+      int sf = rc ? -1 : openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int df = sf < 0 ? -1 : openat(to, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (df < 0 || copy_tree(sf, df) < 0) rc = -1;
+      if (sf >= 0) close(sf);
+      if (df >= 0) close(df);
+    } else if (S_ISREG(st.st_mode)) {
+      int sf = openat(from, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int df = sf < 0
+                   ? -1
+                   : openat(to, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+      if (df < 0) rc = -1;
+      if (rc == 0 && copy_file_data(sf, df, st.st_size) < 0) rc = -1;
+      if (sf >= 0) close(sf);
+      if (df >= 0) close(df);
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t k = readlinkat(from, n, target, sizeof target - 1);
+      if (k < 0) {
+        rc = -1;
+      } else {
+        target[k] = 0;
+        if (symlinkat(target, to, n) < 0) rc = -1;
+      }
+    } else if (S_ISFIFO(st.st_mode)) {
+      if (mkfifoat(to, n, st.st_mode & 07777) < 0) rc = -1;
+    } else {
+      continue;  // sockets and device nodes are not copied (as crun)
+    }
+    if (rc) break;
+    if (fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL) rc = -1;
+    if (!S_ISLNK(st.st_mode) && fchmodat(to, n, st.st_mode & 07777, 0) < 0) rc = -1;
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (rc == 0 && utimensat(to, n, times, AT_SYMLINK_NOFOLLOW) < 0) rc = -1;
+    if (rc) break;
+  }
+  int saved = errno;
+  closedir(d);
+  errno = saved;
+  return rc;
+}
+
+// tmpcopyup: the fresh tmpfs gets the directory's contents, mode and owner.
+static void tmpfs_copy_up(int root_fd, const char* dest, int under_fd) {
+  int top = open_in_root(root_fd, dest, O_RDONLY | O_DIRECTORY);
+  struct stat st;
+  if (top < 0 || fstat(under_fd, &st) < 0 || copy_tree(under_fd, top) < 0 ||
+      fchown(top, st.st_uid, st.st_gid) < 0 || fchmod(top, st.st_mode & 07777) < 0)
+    child_fail(errno, "mount %s: tmpcopyup", dest);
+  close(top);
+}
+
 static void mount_cgroup_v1_tree(int root_fd, const MountPlan& p, const CgroupHostView& cg) {
   int target = mkdir_in_root(root_fd, p.destination.c_str(), 0755);
   if (target < 0) child_fail(errno, "mount %s: create destination", p.destination.c_str());
@@ -487,6 +590,9 @@ void child_apply_mounts(int root_fd, const std::vector<MountPlan>& plans, const 
       const char* type = p.type == "cgroup" ? "cgroup2" : p.type.c_str();
       char tp[64];
       fd_path(target, tp, sizeof tp);
+      // tmpcopyup reads the directory the tmpfs is about to cover: open it before the mount.
+      int under = p.tmpcopyup ? openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+      if (p.tmpcopyup && under < 0) child_fail(errno, "mount %s: open for tmpcopyup", dest);
       if (mount(p.source.c_str(), tp, type, p.flags, p.data.empty() ? nullptr : p.data.c_str()) < 0) {
         // In a user namespace that does not own the network (sysfs) or ipc (mqueue) namespace the
         // kernel refuses a fresh instance: bind the host's, with the same flags, as runc does.
@@ -497,6 +603,10 @@ void child_apply_mounts(int root_fd, const std::vector<MountPlan>& plans, const 
         if (bind_onto(AT_FDCWD, host, target, /*recursive=*/true, aset, aclr, aset, aclr) < 0)
           child_fail(errno, "mount %s: %s refused in a user namespace, and binding the host's %s failed",
                      dest, type, host);
+      }
+      if (under >= 0) {
+        tmpfs_copy_up(root_fd, dest, under);
+        close(under);
       }
       if (p.rec_attr_set || p.rec_attr_clr) {
         int t = open_in_root(root_fd, dest, O_PATH);

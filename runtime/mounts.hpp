@@ -27,6 +27,9 @@ struct MountPlan {
   uint64_t rec_attr_set = 0;  // MOUNT_ATTR_* applied recursively (rro, rnosuid, ...)
   uint64_t rec_attr_clr = 0;
   bool source_is_dir = true;  // bind of a file: the destination is created as a file
+  // tmpfs only: the directory's existing contents are copied into the fresh tmpfs (podman's
+  // --read-only asks for it on /run, /tmp, /var/tmp, so those keep what the image put there).
+  bool tmpcopyup = false;
   // Idmapped bind (idmap/ridmap, or uidMappings/gidMappings on the mount): 1 = top mount, 2 = every
   // mount below too. The parent prepares the detached tree (idmap_mounts.hpp); the child moves it.
   int idmap = 0;

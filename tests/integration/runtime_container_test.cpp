@@ -135,9 +135,10 @@ TEST(Container, MaskedAndReadonlyPaths) {
   std::string script;
   for (const auto& f : masked_files) script += "echo " + f + "=$(wc -c < " + f + "); ";
   auto r = run_sh(rt, b,
-                  script + "ls /proc/acpi 2>/dev/null | wc -l; "
-                  "echo 1 > /proc/sys/kernel/domainname && echo SYSWROTE; "
-                  "echo c > /proc/sysrq-trigger && echo SYSRQ; grep ' /proc/sys ' /proc/self/mountinfo");
+                  script +
+                      "ls /proc/acpi 2>/dev/null | wc -l; "
+                      "echo 1 > /proc/sys/kernel/domainname && echo SYSWROTE; "
+                      "echo c > /proc/sysrq-trigger && echo SYSRQ; grep ' /proc/sys ' /proc/self/mountinfo");
   for (const auto& f : masked_files) EXPECT_NE(r.out.find(f + "=0\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("SYSWROTE"), std::string::npos) << "/proc/sys was writable: " << r.out;
   EXPECT_EQ(r.out.find("SYSRQ"), std::string::npos) << r.out;
@@ -155,10 +156,11 @@ TEST(Container, DefaultAndSpecDevices) {
                                    {"fileMode", 0640},
                                    {"uid", 1000},
                                    {"gid", 5}}};
-  auto r = run_sh(
-      rt, b,
-      "for d in null zero full random urandom tty skiffnull; do stat -c '%n %t:%T %a %u:%g' /dev/$d; "
-      "done; for l in fd stdin ptmx; do readlink /dev/$l; done; echo x > /dev/null && echo NULLOK; ls /dev/pts/ptmx");
+  auto r =
+      run_sh(rt, b,
+             "for d in null zero full random urandom tty skiffnull; do stat -c '%n %t:%T %a %u:%g' /dev/$d; "
+             "done; for l in fd stdin ptmx; do readlink /dev/$l; done; echo x > /dev/null && echo NULLOK; ls "
+             "/dev/pts/ptmx");
   ASSERT_EQ(r.status, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("/dev/null 1:3 666 0:0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("/dev/urandom 1:9 666"), std::string::npos) << r.out;
@@ -229,4 +231,38 @@ TEST(Container, NoPivotWorks) {
   auto r = rt({"run", "--no-pivot", "--bundle", b.path(), rt.unique_id("nopivot")});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("ok"), std::string::npos);
+}
+
+TEST(Container, TmpcopyupFillsTheTmpfsFromTheRootfs) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  // podman --read-only asks for this: a read-only root with writable tmpfs dirs that keep their files.
+  b.config["root"]["readonly"] = true;
+  b.config["mounts"].push_back({{"destination", "/etc"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
+                                {"options", {"rw", "nosuid", "nodev", "tmpcopyup"}}});
+  auto r = run_sh(rt, b,
+                  "grep -c '^root:' /etc/passwd; stat -c '%a %u' /etc; grep ' /etc ' /proc/self/mountinfo | "
+                  "cut -d' ' -f9; echo new > /etc/skiff-new && cat /etc/skiff-new");
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  struct stat host_etc;
+  ASSERT_EQ(stat((fixture_rootfs() + "/etc").c_str(), &host_etc), 0);
+  char mode_owner[64];
+  snprintf(mode_owner, sizeof mode_owner, "%o %u", host_etc.st_mode & 07777, host_etc.st_uid);
+  EXPECT_EQ(r.out, std::string("1\n") + mode_owner + "\ntmpfs\nnew\n");
+  // The write went to the tmpfs, not to the rootfs.
+  EXPECT_NE(access((fixture_rootfs() + "/etc/skiff-new").c_str(), F_OK), 0);
+}
+
+TEST(Container, TmpcopyupOnlyForTmpfs) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  Bundle b;
+  b.config["mounts"].push_back(
+      {{"destination", "/mnt"}, {"type", "bind"}, {"source", "/tmp"}, {"options", {"rbind", "tmpcopyup"}}});
+  auto r = run_sh(rt, b, "true");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("tmpcopyup needs a tmpfs mount"), std::string::npos) << r.err;
 }
