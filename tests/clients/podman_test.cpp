@@ -101,9 +101,8 @@ TEST_F(PodmanTest, ReadOnlyRootfs) {
 }
 
 // podman's --read-only also mounts tmpfs on /tmp, /run and /var/tmp with the "tmpcopyup" option
-// (copy the image's content into the tmpfs), which skiff-runtime does not support yet: create fails
-// with 'mount option "tmpcopyup" is not supported'. Enable once mounts handle it.
-TEST_F(PodmanTest, DISABLED_ReadOnlyRootfsWithTmpfs) {
+// (copy the image's content into the tmpfs).
+TEST_F(PodmanTest, ReadOnlyRootfsWithTmpfs) {
   auto r = pm_->run({"--rm", "--read-only"},
                     {"sh", "-c", "touch /x 2>/dev/null && echo wrote-root; touch /tmp/y && echo wrote-tmp"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
