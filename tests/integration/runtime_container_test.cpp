@@ -266,3 +266,64 @@ TEST(Container, TmpcopyupOnlyForTmpfs) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("tmpcopyup needs a tmpfs mount"), std::string::npos) << r.err;
 }
+
+// Escape guards (CVE-2021-30465 and kin): paths the container controls cannot move mounts or writes
+// out of its root.
+
+TEST(Escape, SymlinkedMountDestinationStaysInsideTheRootfs) {
+  REQUIRE_ROOT();
+  // A private rootfs copy: the test plants a symlink in it.
+  TempDir copy("skiff-rootfs");
+  ASSERT_EQ(run_command({"/bin/cp", "-a", fixture_rootfs() + "/.", copy.path()}).status, 0);
+  TempDir host("skiff-host-target");
+  // "/escape" -> "../../../../../../<host dir>/inner": followed naively from the host it leaves the
+  // rootfs; resolved in the root, ".." stops at "/".
+  std::string host_rel = host.path().substr(1);
+  // The same path exists inside the copy, so the symlink resolves both ways: the test sees which one.
+  ASSERT_EQ(run_command({"/bin/mkdir", "-p", copy.path() + "/" + host_rel + "/inner"}).status, 0);
+  ASSERT_EQ(symlink(("../../../../../../" + host_rel + "/inner").c_str(), (copy.path() + "/escape").c_str()),
+            0);
+  Runtime rt;
+  Bundle b;
+  b.config["root"]["path"] = copy.path();
+  b.config["mounts"].push_back(
+      {{"destination", "/escape"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"rw", "size=1m"}}});
+  auto r = run_sh(rt, b, "echo hi > /escape/marker && stat -f -c %T /escape/");
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_EQ(r.out, "tmpfs\n");
+  // Followed from the host, the symlink names <host dir>/inner, which does not exist there: a runtime
+  // resolving it outside the root would have created it there (or failed).
+  struct stat st;
+  EXPECT_NE(stat((host.path() + "/inner").c_str(), &st), 0) << "mount point made on the host";
+}
+
+TEST(Escape, MaskedPathsWinOverLaterMounts) {
+  REQUIRE_ROOT();
+  // Masking runs after every spec mount: a bind onto a masked path cannot uncover it.
+  TempDir host("skiff-host-secret");
+  std::ofstream(host.path() + "/secret") << "host data\n";
+  Runtime rt;
+  Bundle b;
+  b.config["linux"]["maskedPaths"].push_back("/mnt/masked");
+  b.config["mounts"].push_back({{"destination", "/mnt/masked"},
+                                {"type", "bind"},
+                                {"source", host.path()},
+                                {"options", {"rbind", "ro"}}});
+  auto r = run_sh(rt, b, "ls -A /mnt/masked | wc -l; cat /mnt/masked/secret 2>&1 || echo UNREADABLE");
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_EQ(r.out.find("host data"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0\n"), std::string::npos) << r.out;
+}
+
+TEST(Escape, SysctlRefusesAProcSysThatIsNotProcfs) {
+  REQUIRE_ROOT();
+  // A spec mount over /proc/sys must not turn sysctl writes into writes somewhere else.
+  Runtime rt;
+  Bundle b;
+  b.config["mounts"].push_back(
+      {{"destination", "/proc/sys"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"rw"}}});
+  b.config["linux"]["sysctl"] = {{"kernel.domainname", "skiff.test"}};
+  auto r = run_sh(rt, b, "true");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("not procfs"), std::string::npos) << r.err;
+}
