@@ -65,7 +65,7 @@ ContainerBundle create_container_rootfs(const StorePaths& paths, const std::stri
     rec["layers"] = nlohmann::json::array();
     for (const auto& c : image.chain_ids) rec["layers"].push_back(c.str());
     // Written before the mount: prune must see the layers as used from the moment they are.
-    write_file_atomic(b.dir + "/image.json", rec.dump() + "\n", 0600);
+    write_bundle_file(b.dir + "/image.json", rec.dump() + "\n");
     mount_overlay(paths, b, image.chain_ids);
   } catch (...) {
     remove_all(b.dir);
@@ -108,6 +108,28 @@ std::vector<std::pair<std::string, ContainerImageRecord>> list_container_records
     out.emplace_back(id, std::move(r));
   }
   return out;
+}
+
+void write_bundle_file(const std::string& path, const std::string& data, unsigned mode) {
+  std::string tmp = path + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd) throw Error(errno, "create " + tmp);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::unlink(tmp.c_str());
+      throw Error(e, "write " + tmp);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw Error(e, "rename " + tmp);
+  }
 }
 
 std::string read_file_in_root(const std::string& rootfs, const std::string& path_in_root) {

@@ -33,6 +33,11 @@ void remove_container_rootfs(const StorePaths& paths, const std::string& id);
 // Every container directory's image record (for prune and `skiff ps`).
 std::vector<std::pair<std::string, ContainerImageRecord>> list_container_records(const StorePaths& paths);
 
+// Writes a file of a container's bundle: temp file + rename, without fsync. A container does not
+// survive a reboot (its overlay mount does not), so durability buys nothing here and an fsync costs
+// milliseconds of a container start.
+void write_bundle_file(const std::string& path, const std::string& data, unsigned mode = 0600);
+
 // Reads a file of the rootfs by a path inside it, resolving symlinks as the container would
 // (openat2 RESOLVE_IN_ROOT): an image's /etc/passwd may be a symlink, and must not lead outside.
 // Returns "" if the file does not exist.

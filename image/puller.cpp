@@ -1,5 +1,7 @@
 #include "puller.hpp"
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -7,10 +9,25 @@
 
 #include "blob_store.hpp"
 #include "error.hpp"
+#include "file_lock.hpp"
 #include "reference_index.hpp"
 #include "store_gc.hpp"
 
 namespace skiff::image {
+
+namespace {
+
+// Lock files left by a pull killed while holding them (flock dies with the process, the file does not).
+// One nobody holds is stale: taking it and removing it leaves the store as a finished pull would.
+void sweep_stale_locks(const std::vector<std::string>& lock_files) {
+  for (const auto& f : lock_files) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) < 0) continue;
+    if (auto l = FileLock::try_acquire(f)) l.release_and_remove();
+  }
+}
+
+}  // namespace
 
 Image load_image(const StorePaths& paths, const std::string& ref, const Descriptor& manifest_desc) {
   BlobStore blobs(paths);
@@ -156,6 +173,13 @@ Image pull_image(const StorePaths& paths, const Reference& ref, const PullOption
   blobs.put(manifest.config.digest, config_text, manifest.config.size);
   blobs.put(mdesc.digest, m.body);
   ReferenceIndex(paths).set(ref.str(), mdesc);
+  std::vector<std::string> locks;
+  for (const auto& l : manifest.layers)
+    locks.push_back(paths.tmp() + "/" + std::string(l.digest.hex()) + ".lock");
+  for (const auto& c : chains) locks.push_back(paths.locks() + "/layer-" + std::string(c.hex()) + ".lock");
+  for (const auto& d : {manifest.config.digest, mdesc.digest})
+    locks.push_back(paths.tmp() + "/" + std::string(d.hex()) + ".lock");
+  sweep_stale_locks(locks);
   if (stats) {
     stats->layers_downloaded = downloaded;
     stats->layers_extracted = extracted;

@@ -271,6 +271,16 @@ void RegistryClient::fetch_blob(const Descriptor& d, BlobIngest& ingest,
   std::string url = base_url() + "/v2/" + repository_ + "/blobs/" + d.digest.str();
   auto delay = opts_.backoff;
   for (int attempt = 1;; ++attempt) {
+    // A partial as long as the blob (a pull killed between the last byte and the rename): verify it
+    // as it is; asking for the empty range after it gets a 416 that some registries garble.
+    if (d.size > 0 && ingest.offset() == d.size) {
+      try {
+        ingest.commit();
+        return;
+      } catch (const Error&) {
+        ingest.restart();  // wrong bytes: download it all again
+      }
+    }
     HttpRequest req;
     req.url = url;
     if (ingest.offset() > 0) req.range_start = ingest.offset();
@@ -309,6 +319,8 @@ void RegistryClient::fetch_blob(const Descriptor& d, BlobIngest& ingest,
         throw;
       }
       err = e.what();
+      // A ranged request that failed before any byte arrived: the next attempt asks for everything.
+      if (req.range_start > 0 && first) ingest.restart();
     }
     if (attempt >= opts_.attempts) {
       ingest.keep_partial();

@@ -114,7 +114,7 @@ int run_container(RunArgs& a) {
       a.flags.cmd = a.cmd;
       auto spec = img::build_bundle_config(image->config, a.flags, bundle.rootfs, image->ref,
                                            img::StorePaths::rootless());
-      write_file_atomic(bundle.dir + "/config.json", spec.dump(2) + "\n", 0600);
+      img::write_bundle_file(bundle.dir + "/config.json", spec.dump(2) + "\n");
     } catch (...) {
       img::remove_container_rootfs(paths, id);
       throw;

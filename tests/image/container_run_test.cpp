@@ -1,7 +1,10 @@
 // Stage 3 and `skiff run`: an image pulled from a real registry on loopback, containers made from it as
 // overlays of the shared layers, run by the real `skiff` binary (which links the runtime library).
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -152,6 +155,48 @@ TEST_F(ContainerRun, SecondRunReusesTheLayers) {
   EXPECT_NE(out.find("already exists"), std::string::npos) << out;
   ASSERT_EQ(skiff("rm keep", &out), 0) << out;
   EXPECT_FALSE(exists(tmp_ / "store/containers/keep"));
+}
+
+TEST_F(ContainerRun, PullKilledWithSigkillIsCompletedByTheNextPull) {
+  // Reference result: a clean pull into another store.
+  TempDir ref_store;
+  StorePaths ref_paths{ref_store / "store"};
+  Image want = pull_image(ref_paths, Reference::parse(image_ref()), {});
+  std::string want_tree;
+  test::run("cd " + ref_paths.layers() + " && find . -printf '%p %y %m %s %l\\n' | sort", &want_tree);
+  // Kill `skiff pull` as soon as it has written anything into tmp/ (a partial blob, a half layer),
+  // at several points in successive rounds.
+  for (int delay_ms : {0, 20, 60}) {
+    TempDir t;
+    std::string root = t / "store";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setenv("SKIFF_ROOT", root.c_str(), 1);
+      int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::execl(SKIFF_BINARY, SKIFF_BINARY, "pull", "-q", image_ref().c_str(), nullptr);
+      ::_exit(127);
+    }
+    std::string out;
+    for (int i = 0; i < 2000; ++i) {
+      if (test::run("ls -A " + root + "/tmp 2>/dev/null | grep -c .", &out) == 0 &&
+          std::atoi(out.c_str()) > 0)
+        break;
+      ::usleep(1000);
+    }
+    ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    StorePaths p{root};
+    Image got = pull_image(p, Reference::parse(image_ref()), {});
+    EXPECT_EQ(got.chain_ids, want.chain_ids);
+    std::string tree;
+    test::run("cd " + p.layers() + " && find . -printf '%p %y %m %s %l\\n' | sort", &tree);
+    EXPECT_EQ(tree, want_tree) << "after a kill at +" << delay_ms << " ms";
+    test::run("find " + p.tmp() + " -mindepth 1", &out);
+    EXPECT_EQ(out, "") << "leftovers after a kill at +" << delay_ms << " ms";
+  }
 }
 
 TEST_F(ContainerRun, UnknownImageIsAOneLineErrorAndLeavesNothing) {
