@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,18 @@ class Runtime {
     Status status;
   };
   std::vector<ListEntry> list();
+
+  // cgroups (cgroup_commands.cpp): freeze and thaw every process of the container.
+  void pause(const std::string& id);
+  void resume(const std::string& id);
+  // Applies linux.resources JSON (runc's `update` shape) to a live container's cgroups.
+  void update(const std::string& id, const nlohmann::json& resources);
+  // runc's `events --stats` object {"type":"stats","id":...,"data":{...}}.
+  std::string stats_json(const std::string& id);
+  // runc's `events`: stats every interval_ms and OOM events as they happen, one JSON object per
+  // emit() call, until the container stops. Returns when it has.
+  void events(const std::string& id, int interval_ms, bool with_stats,
+              const std::function<void(const std::string&)>& emit);
 
  private:
   StateStore store_;

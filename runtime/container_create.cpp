@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "cgroup_setup.hpp"
 #include "console.hpp"
 #include "container.hpp"
 #include "container_init.hpp"
@@ -42,10 +43,15 @@ class InitProcess {
   }
 };
 
-pid_t clone_init(unsigned long ns_flags, UniqueFd* pidfd) {
+// cgroup_fd >= 0: the child is born in that (v2) cgroup, so not one of its steps runs unlimited.
+pid_t clone_init(unsigned long ns_flags, UniqueFd* pidfd, int cgroup_fd) {
   int fd = -1;
   struct clone_args args = {};
   args.flags = ns_flags | CLONE_PIDFD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
   args.pidfd = reinterpret_cast<uint64_t>(&fd);
   args.exit_signal = SIGCHLD;
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
@@ -56,6 +62,7 @@ pid_t clone_init(unsigned long ns_flags, UniqueFd* pidfd) {
 
 struct Created {
   ContainerState state;
+  CgroupGuard cgroup;  // destroyed after `init` is killed and reaped
   InitProcess init;
   UniqueFd pty_master;
   UniqueFd sync;
@@ -91,16 +98,23 @@ void create_container(const CreateOptions& o, const StateStore& store, const Sta
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) throw Error(errno, "socketpair");
   UniqueFd parent_end(sp[0]), child_end(sp[1]);
 
+  // cgroups exist, limited, before the init does; it joins them before any step of its set-up.
+  UniqueFd cgroup_fd = setup_container_cgroups(o.id, c, out.cgroup);
+  st.cgroup_paths = out.cgroup.paths();
   parent_enter_child_namespaces(c.ns, c.spec);
 
   InitArgs args{&c, &o, child_end.get(), state_dir_fd.get(), wait_on_fifo, {lock.fd(), parent_end.get()}};
   UniqueFd pidfd;
-  pid_t pid = clone_init(c.ns.clone_flags, &pidfd);
+  pid_t pid = clone_init(c.ns.clone_flags, &pidfd, cgroup_fd.get());
   if (pid == 0) container_init(args);
   out.init.pid = pid;
   out.init.pidfd = std::move(pidfd);
   child_end.reset();
   st.pid = pid;
+  if (c.cgroup_sync) {
+    out.cgroup.driver->add_process(pid, /*except_unified=*/bool(cgroup_fd));
+    if (sync_send(parent_end.get(), SyncType::cgroup_joined) < 0) throw Error(errno, "sync with init");
+  }
 
   if (c.ns.new_user) {
     write_id_maps(pid, c.spec);
@@ -163,6 +177,7 @@ void Runtime::create(const CreateOptions& o) {
     throw;
   }
   out.init.released = true;
+  out.cgroup.released = true;
 }
 
 int Runtime::run(const CreateOptions& o, bool detach, bool keep) {
@@ -201,6 +216,7 @@ int Runtime::run(const CreateOptions& o, bool detach, bool keep) {
   }
   if (detach) {
     out.init.released = true;
+    out.cgroup.released = true;
     return 0;
   }
   // Foreground: forward signals, proxy the tty, wait for the exit.
@@ -210,7 +226,9 @@ int Runtime::run(const CreateOptions& o, bool detach, bool keep) {
   out.init.released = true;
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   std::string stopped = out.state.to_oci_json(Status::stopped, -1);
+  if (keep) out.cgroup.released = true;
   if (!keep) {
+    out.cgroup.destroy_now();
     for (const auto& h : c.spec.hooks.poststop) {
       try {
         run_hook(h, stopped);

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "caps.hpp"
+#include "cgroup.hpp"
 #include "console.hpp"
 #include "container.hpp"
 #include "error.hpp"
@@ -136,6 +137,15 @@ int Runtime::exec(const ExecOptions& o) {
   args.flags = CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd_raw);
   args.exit_signal = SIGCHLD;
+  // The process joins the container's cgroups: born in the v2 one, moved into the v1 ones below.
+  auto cgroup = open_cgroup_driver(st.cgroup_paths);
+  UniqueFd cgroup_fd;
+  if (cgroup && !cgroup->unified_path().empty()) {
+    cgroup_fd.reset(::open(cgroup->unified_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cgroup_fd) throw Error(errno, "open cgroup " + cgroup->unified_path());
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd.get());
+  }
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) throw Error(errno, "clone3");
   if (pid == 0) {
@@ -179,6 +189,15 @@ int Runtime::exec(const ExecOptions& o) {
     child_fail(errno, "exec %s", exe);
   }
   UniqueFd pidfd(pidfd_raw);
+  if (cgroup) {
+    try {
+      cgroup->add_process(static_cast<pid_t>(pid), /*except_unified=*/bool(cgroup_fd));
+    } catch (...) {
+      ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+      ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+      throw;
+    }
+  }
   child_end.reset();
   UniqueFd master;
   for (;;) {

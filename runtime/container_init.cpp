@@ -109,6 +109,7 @@ void container_init(const InitArgs& a) noexcept {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
 
   SyncMsg m;
+  if (c.cgroup_sync) wait_for(a.sync_fd, SyncType::cgroup_joined, &m);
   if (c.ns.new_user) {
     wait_for(a.sync_fd, SyncType::ids_mapped, &m);
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -119,6 +120,7 @@ void container_init(const InitArgs& a) noexcept {
   // parent still writes our id maps, our /proc files must stay its own.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   child_join_namespaces(c.ns);
+  if (c.unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0) child_fail(errno, "create cgroup namespace");
 
   if (!a.opts->no_new_keyring) {
     std::string name = "_ses." + a.opts->id;

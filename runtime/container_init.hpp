@@ -28,6 +28,10 @@ struct PreparedContainer {
   seccomp::Plan seccomp;
   bool dev_is_mount = false;
   bool any_child_hooks = false;  // a hook round trip is needed (the hooks need the pid)
+  // cgroups: the init waits until the parent has put it in its cgroups, then creates its cgroup
+  // namespace (rooted at the container's cgroup, which clone3 alone cannot do for v1 hierarchies).
+  bool cgroup_sync = false;
+  bool unshare_cgroupns = false;
   unsigned long root_propagation = 0;
 };
 

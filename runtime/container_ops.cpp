@@ -11,6 +11,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "cgroup.hpp"
 #include "container.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
@@ -147,6 +148,11 @@ void Runtime::kill(const std::string& id, int sig, bool all) {
   UniqueFd pidfd = open_pidfd(st.pid);
   if (!pidfd) throw Error("container not running");
   if (all) {
+    if (auto cg = open_cgroup_driver(st.cgroup_paths)) {
+      // Through the cgroup: cgroup.kill on v2, freeze-signal-thaw on v1; nothing escapes by forking.
+      cg->kill_all(sig);
+      return;
+    }
     for (pid_t pid : container_pids(st.pid)) {
       if (pid == st.pid) continue;
       UniqueFd fd = open_pidfd(pid);
@@ -177,13 +183,20 @@ void Runtime::remove(const std::string& id, bool force) {
   if (s != Status::stopped) {
     UniqueFd pidfd = open_pidfd(st.pid);
     if (pidfd) {
-      for (pid_t pid : container_pids(st.pid)) {
-        UniqueFd fd = open_pidfd(pid);
-        if (fd) ::syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0);
+      if (auto cg = open_cgroup_driver(st.cgroup_paths)) {
+        // A frozen task does not act on SIGKILL until thawed.
+        if (cg->frozen()) cg->thaw();
+        cg->kill_all(SIGKILL);
+      } else {
+        for (pid_t pid : container_pids(st.pid)) {
+          UniqueFd fd = open_pidfd(pid);
+          if (fd) ::syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0);
+        }
       }
       if (!wait_exit(pidfd.get(), 10000)) throw Error("container init did not exit after SIGKILL");
     }
   }
+  if (auto cg = open_cgroup_driver(st.cgroup_paths)) cg->destroy();
   run_hooks_warn(hooks_of(st).poststop, "poststop", st.to_oci_json(Status::stopped, -1));
   store_.remove(lock);
 }
@@ -193,6 +206,11 @@ std::vector<pid_t> Runtime::pids(const std::string& id) {
   auto lock = store_.open(id);
   ContainerState st = store_.load(lock);
   if (derive_status(st, lock.dir()) == Status::stopped) return {};
+  if (auto cg = open_cgroup_driver(st.cgroup_paths)) {
+    auto pids = cg->pids();
+    std::sort(pids.begin(), pids.end());
+    return pids;
+  }
   return container_pids(st.pid);
 }
 

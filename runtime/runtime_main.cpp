@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cgroup_cli.hpp"
 #include "cli_args.hpp"
 #include "container.hpp"
 #include "error.hpp"
@@ -153,7 +154,21 @@ int main(int argc, char** argv) {
   specc->add_flag("--rootless", spec_rootless);
   specc->add_option("-b,--bundle", spec_bundle);
   auto* features = app.add_subcommand("features", "what this runtime supports (JSON)");
-  for (const char* name : {"pause", "resume", "events", "update", "checkpoint", "restore"}) {
+  auto* pause = app.add_subcommand("pause", "freeze every process of a container");
+  pause->add_option("id", id)->required();
+  auto* resume = app.add_subcommand("resume", "thaw a paused container");
+  resume->add_option("id", id)->required();
+  skiff::UpdateFlags uflags;
+  auto* update = app.add_subcommand("update", "change a running container's resource limits");
+  skiff::add_update_flags(update, uflags);
+  update->add_option("id", id)->required();
+  bool events_stats = false;
+  std::string events_interval = "5s";
+  auto* events = app.add_subcommand("events", "stats and OOM events of a container (JSON lines)");
+  events->add_flag("--stats", events_stats, "print the stats once and exit");
+  events->add_option("--interval", events_interval, "time between stats (Go duration, default 5s)");
+  events->add_option("id", id)->required();
+  for (const char* name : {"checkpoint", "restore"}) {
     auto* c = app.add_subcommand(name, "not supported yet");
     c->allow_extras();
     c->add_option("id", id);
@@ -231,6 +246,21 @@ int main(int argc, char** argv) {
       struct stat st;
       if (::stat(path.c_str(), &st) == 0) throw skiff::Error("File " + path + " exists. Remove it first");
       skiff::write_file_atomic(path, skiff::spec::default_spec(spec_rootless).dump(1, '\t') + "\n", 0644);
+    } else if (cmd == pause) {
+      rt.pause(id);
+    } else if (cmd == resume) {
+      rt.resume(id);
+    } else if (cmd == update) {
+      rt.update(id, skiff::update_resources(uflags));
+    } else if (cmd == events) {
+      if (events_stats) {
+        std::printf("%s\n", rt.stats_json(id).c_str());
+      } else {
+        rt.events(id, skiff::parse_go_duration_ms(events_interval), true, [](const std::string& line) {
+          std::printf("%s\n", line.c_str());
+          std::fflush(stdout);
+        });
+      }
     } else if (cmd == features) {
       std::printf("%s\n", skiff::features_json().c_str());
     } else {

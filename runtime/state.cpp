@@ -9,6 +9,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "cgroup.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
 
@@ -111,6 +112,7 @@ ContainerState StateStore::load(const Locked& l) const {
     s.annotations = j.value("annotations", std::map<std::string, std::string>{});
     s.config_json = j.value("config", "");
     s.has_exec_fifo = j.value("execFifo", false);
+    s.cgroup_paths = j.value("cgroupPaths", std::map<std::string, std::string>{});
   } catch (const nlohmann::json::exception& e) {
     throw Error(l.dir() + "/state.json is corrupt: " + e.what());
   }
@@ -130,6 +132,7 @@ void StateStore::save(const Locked& l, const ContainerState& s) const {
   j["annotations"] = s.annotations;
   j["config"] = s.config_json;
   j["execFifo"] = s.has_exec_fifo;
+  if (!s.cgroup_paths.empty()) j["cgroupPaths"] = s.cgroup_paths;
   write_file_atomic(l.dir() + "/state.json", j.dump(), 0600, Durability::kVolatile);
 }
 
@@ -190,6 +193,10 @@ Status derive_status(const ContainerState& s, const std::string& dir) {
   auto start = process_start_time(s.pid, &zombie);
   if (!start || *start != s.pid_start_time || zombie) return Status::stopped;
   if (s.has_exec_fifo && ::access((dir + "/exec.fifo").c_str(), F_OK) == 0) return Status::created;
+  if (!s.cgroup_paths.empty()) {
+    auto cg = open_cgroup_driver(s.cgroup_paths);
+    if (cg && cg->frozen()) return Status::paused;
+  }
   return Status::running;
 }
 

@@ -32,6 +32,8 @@ struct ContainerState {
   bool has_exec_fifo = false;
   // Namespaces the container created or joined, as "type" -> path of a handle (/proc/<pid>/ns/<x>).
   std::vector<std::string> new_namespaces;
+  // The container's cgroup directories: hierarchy ("memory", ..., "unified") -> path.
+  std::map<std::string, std::string> cgroup_paths;
 
   // The runc-compatible `state` JSON (ociVersion, id, pid, status, bundle, rootfs, created, owner,
   // annotations), indented like runc's.
@@ -84,7 +86,7 @@ class StateStore {
 // `zombie` is set when the process has exited but not yet been reaped.
 std::optional<unsigned long long> process_start_time(pid_t pid, bool* zombie = nullptr);
 
-// The status of a container from its process and fifo (paused needs cgroups: reported by the caller).
+// The status of a container from its process, its fifo and its cgroup's freezer (paused).
 Status derive_status(const ContainerState& s, const std::string& dir);
 
 }  // namespace skiff

@@ -15,6 +15,7 @@ enum class SyncType : uint32_t {
   start = 5,       // parent -> child (run without exec fifo)
   pty_master = 6,  // child -> parent: the pty master fd rides along
   ids_mapped = 7,  // parent -> child: uid/gid maps are written (user namespaces)
+  cgroup_joined = 9,  // parent -> child: the init is in its cgroups (it may unshare its cgroupns)
   seccomp_fd = 8,  // child -> parent: the seccomp notify listener fd rides along (SCMP_ACT_NOTIFY)
 };
 
