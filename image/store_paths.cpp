@@ -14,7 +14,7 @@ bool StorePaths::rootless() {
 }
 
 std::string StorePaths::default_root() {
-  if (const char* r = std::getenv("SKIFF_ROOT"); r && *r) return r;
+  if (const char* r = std::getenv("SKIFF_IMAGE_STORE"); r && *r) return r;
   if (!rootless()) return "/var/lib/skiff";
   if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/skiff";
   const char* home = std::getenv("HOME");

@@ -11,7 +11,7 @@ namespace skiff::image {
 struct StorePaths {
   std::string root;
 
-  // /var/lib/skiff as root; $XDG_DATA_HOME/skiff (~/.local/share/skiff) otherwise. $SKIFF_ROOT wins.
+  // /var/lib/skiff as root; $XDG_DATA_HOME/skiff (~/.local/share/skiff) otherwise. $SKIFF_IMAGE_STORE wins.
   static std::string default_root();
   static bool rootless();
 

@@ -49,7 +49,7 @@ class ContainerRun : public ::testing::Test {
   StorePaths paths() { return StorePaths{tmp_ / "store"}; }
   // Runs the skiff binary with the test's store and runtime state root.
   int skiff(const std::string& args, std::string* out = nullptr) {
-    std::string cmd = "SKIFF_ROOT=" + tmp_ / "store" + " SKIFF_RUNTIME_ROOT=" + tmp_ / "state" + " " +
+    std::string cmd = "SKIFF_IMAGE_STORE=" + tmp_ / "store" + " SKIFF_RUNTIME_ROOT=" + tmp_ / "state" + " " +
                       SKIFF_BINARY + " " + args;
     return test::run(cmd + " </dev/null", out);
   }
@@ -171,7 +171,7 @@ TEST_F(ContainerRun, PullKilledWithSigkillIsCompletedByTheNextPull) {
     std::string root = t / "store";
     pid_t pid = ::fork();
     if (pid == 0) {
-      ::setenv("SKIFF_ROOT", root.c_str(), 1);
+      ::setenv("SKIFF_IMAGE_STORE", root.c_str(), 1);
       int null = ::open("/dev/null", O_RDWR);
       ::dup2(null, 1);
       ::dup2(null, 2);
