@@ -46,8 +46,16 @@ std::vector<TarEntry> sample_layer() {
   auto setuid = tar_file("bin/tool", std::string(100000, 'x'), 04755);
   auto opaque = tar_file("var/cache/.wh..wh..opq", "");
   auto whiteout = tar_file("etc/.wh.removed", "");
-  return {tar_dir("./", 0755), tar_dir("etc", 0755), f, tar_dir("bin", 0711), setuid, tar_hardlink("bin/tool-link", "bin/tool"),
-          tar_symlink("bin/sh", "/bin/busybox"), tar_dir("var/cache", 0700), opaque, whiteout};
+  return {tar_dir("./", 0755),
+          tar_dir("etc", 0755),
+          f,
+          tar_dir("bin", 0711),
+          setuid,
+          tar_hardlink("bin/tool-link", "bin/tool"),
+          tar_symlink("bin/sh", "/bin/busybox"),
+          tar_dir("var/cache", 0700),
+          opaque,
+          whiteout};
 }
 
 }  // namespace
@@ -173,15 +181,16 @@ TEST(LayerExtractHostile, WritesThroughSymlinksStayInside) {
   // A symlink to an absolute host directory and one climbing out with "..": both resolve inside the
   // layer (where the test's layer has the same directories), never on the host.
   auto inside = tar_dir(victim.substr(1));
-  extract(make_tar({inside, tar_symlink("abs", victim), tar_file("abs/f1", "x"), tar_symlink("up", "../../../../.."),
-                    tar_file("up" + victim + "/f2", "y")}),
+  extract(make_tar({inside, tar_symlink("abs", victim), tar_file("abs/f1", "x"),
+                    tar_symlink("up", "../../../../.."), tar_file("up" + victim + "/f2", "y")}),
           t / "l", o);
   EXPECT_FALSE(exists(victim + "/f1"));
   EXPECT_FALSE(exists(victim + "/f2"));
   EXPECT_EQ(skiff::read_file(t / "l" + victim + "/f1"), "x");
   EXPECT_EQ(skiff::read_file(t / "l" + victim + "/f2"), "y");
   // A symlink that points at a directory the layer does not have: an error, and nothing on the host.
-  EXPECT_THROW(extract(make_tar({tar_symlink("abs", victim), tar_file("abs/f3", "z")}), t / "l2", o), skiff::Error);
+  EXPECT_THROW(extract(make_tar({tar_symlink("abs", victim), tar_file("abs/f3", "z")}), t / "l2", o),
+               skiff::Error);
   EXPECT_FALSE(exists(victim + "/f3"));
 }
 
@@ -208,7 +217,8 @@ TEST(LayerExtractHostile, HardLinksToOutsideAreRejected) {
     skiff::remove_all(t / "l");
   }
   // Through a symlink in the layer: "lnk" -> host dir; "lnk/secret" resolves inside the layer (absent).
-  EXPECT_THROW(extract(make_tar({tar_symlink("lnk", t.path()), tar_hardlink("h", "lnk/secret")}), t / "l", o), skiff::Error);
+  EXPECT_THROW(extract(make_tar({tar_symlink("lnk", t.path()), tar_hardlink("h", "lnk/secret")}), t / "l", o),
+               skiff::Error);
   struct stat st;
   ASSERT_EQ(::stat(victim.c_str(), &st), 0);
   EXPECT_EQ(st.st_nlink, 1u);

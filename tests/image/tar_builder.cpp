@@ -36,7 +36,9 @@ std::string make_tar(const std::vector<TarEntry>& entries, const std::string& co
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_size(e, static_cast<la_int64_t>(t.content.size()));
         break;
-      case TarEntry::kDir: archive_entry_set_filetype(e, AE_IFDIR); break;
+      case TarEntry::kDir:
+        archive_entry_set_filetype(e, AE_IFDIR);
+        break;
       case TarEntry::kSymlink:
         archive_entry_set_filetype(e, AE_IFLNK);
         archive_entry_set_symlink(e, t.link.c_str());
@@ -49,7 +51,9 @@ std::string make_tar(const std::vector<TarEntry>& entries, const std::string& co
         archive_entry_set_filetype(e, AE_IFCHR);
         archive_entry_set_rdev(e, makedev(t.rdev_major, t.rdev_minor));
         break;
-      case TarEntry::kFifo: archive_entry_set_filetype(e, AE_IFIFO); break;
+      case TarEntry::kFifo:
+        archive_entry_set_filetype(e, AE_IFIFO);
+        break;
     }
     archive_entry_set_perm(e, t.mode);
     for (auto& [k, v] : t.xattrs) archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());

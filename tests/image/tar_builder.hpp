@@ -53,6 +53,8 @@ inline TarEntry tar_hardlink(std::string p, std::string target) {
 // compression: "none", "gzip" or "zstd". Returns the blob bytes.
 std::string make_tar(const std::vector<TarEntry>& entries, const std::string& compression = "gzip");
 // The uncompressed tar of the same entries (for diffIDs).
-inline std::string make_plain_tar(const std::vector<TarEntry>& entries) { return make_tar(entries, "none"); }
+inline std::string make_plain_tar(const std::vector<TarEntry>& entries) {
+  return make_tar(entries, "none");
+}
 
 }  // namespace skiff::image::test
