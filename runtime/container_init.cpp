@@ -206,7 +206,7 @@ void container_init(const InitArgs& a) noexcept {
     if (fifo < 0) child_fail(errno, "open exec fifo");
     set_child_sync_fd(-1);  // the runtime that created us is gone: errors go to our stderr
     if (write(fifo, "0", 1) != 1) child_fail(errno, "write exec fifo");
-    close(fifo);
+    // Left open: O_CLOEXEC closes it at exec, and that EOF tells `start` the user process runs.
   } else {
     wait_for(a.sync_fd, SyncType::start, &m);
   }

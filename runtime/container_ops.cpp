@@ -120,14 +120,29 @@ void Runtime::start(const std::string& id) {
   std::string fifo_path = lock.dir() + "/exec.fifo";
   UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) throw Error(errno, "open " + fifo_path);
+  // The init writes one byte, runs the startContainer hooks, then execs: its write end is O_CLOEXEC,
+  // so EOF on the fifo means the user process has been exec'd (or the init died). Only then may the
+  // poststart hooks run (runtime-spec: after the user process starts, before `start` returns).
   struct pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  bool released = false;
   for (;;) {
     int n = ::poll(p, 2, -1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw Error(errno, "wait for container init");
-    char c;
-    if ((p[0].revents & POLLIN) && ::read(fifo.get(), &c, 1) == 1) break;
-    if (p[1].revents & POLLIN) throw Error("container init exited before it was started");
+    if (p[0].revents & (POLLIN | POLLHUP)) {
+      char c;
+      ssize_t k = ::read(fifo.get(), &c, 1);
+      if (k == 1) {
+        released = true;
+        continue;
+      }
+      if (k == 0 && released) break;
+      if (k < 0 && errno != EAGAIN && errno != EINTR) throw Error(errno, "read " + fifo_path);
+    }
+    if (p[1].revents & POLLIN) {
+      if (released) break;  // exec'd and already gone, or the exec failed (its error is on stderr)
+      throw Error("container init exited before it was started");
+    }
   }
   ::unlink(fifo_path.c_str());
   run_hooks_warn(hooks_of(st).poststart, "poststart", st.to_oci_json(Status::running, -1));
