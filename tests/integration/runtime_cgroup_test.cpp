@@ -286,3 +286,15 @@ TEST(Cgroup, KillAllReachesEveryProcess) {
   EXPECT_EQ(status_of(rt, id), "stopped");
   EXPECT_EQ(json::parse(rt({"ps", "--format", "json", id}).out).size(), 0u);
 }
+
+TEST(CgroupFeatures, ReportTheDriversThatExist) {
+  // containerd and podman read linux.cgroup from `features`: v1 and v2 are driven, systemd is not.
+  Runtime rt;
+  auto r = rt({"features"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto cg = nlohmann::json::parse(r.out)["linux"]["cgroup"];
+  EXPECT_EQ(cg["v1"], true);
+  EXPECT_EQ(cg["v2"], true);
+  EXPECT_EQ(cg["systemd"], false);
+  EXPECT_EQ(cg["rdma"], false);
+}
