@@ -80,7 +80,7 @@ int NetworkStore::reclaim_locked(std::vector<Loaded>& all) {
 
 int NetworkStore::reclaim() {
   mkdir_all(dir_, 0700);
-  FileLock lock(dir_ + "/lock");
+  auto lock = FileLock::acquire(dir_ + "/lock");
   auto all = load_all();
   int n = reclaim_locked(all);
   std::string resolv = read_host_resolv_conf();
@@ -108,7 +108,7 @@ Attachment NetworkStore::attach(const AttachRequest& req, const NetnsRef& netns)
                 " is the host's own network namespace");
 
   mkdir_all(dir_, 0700);
-  FileLock lock(dir_ + "/lock");
+  auto lock = FileLock::acquire(dir_ + "/lock");
   if (!get(req.network)) {
     if (req.network != kDefaultNetwork) throw Error("network " + req.network + " does not exist");
     create_locked(make_network_config(kDefaultNetwork, kDefaultSubnet));
@@ -206,7 +206,7 @@ bool NetworkStore::detach(const std::string& network, const std::string& contain
   validate_network_name(network);
   validate_container_id(container_id);
   mkdir_all(dir_, 0700);
-  FileLock lock(dir_ + "/lock");
+  auto lock = FileLock::acquire(dir_ + "/lock");
   if (!get(network)) throw Error("network " + network + " does not exist");
   auto all = load_all();
   auto it = std::find_if(all.begin(), all.end(), [&](const Loaded& l) { return l.config.name == network; });

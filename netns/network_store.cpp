@@ -106,7 +106,7 @@ std::vector<NetworkStore::Loaded> NetworkStore::load_all() {
 
 NetworkConfig NetworkStore::create(const NetworkConfig& config) {
   mkdir_all(dir_, 0700);
-  FileLock lock(dir_ + "/lock");
+  auto lock = FileLock::acquire(dir_ + "/lock");
   return create_locked(config);
 }
 
@@ -189,7 +189,7 @@ NetworkStatus NetworkStore::inspect(const std::string& name) {
 
 void NetworkStore::remove(const std::string& name, bool force) {
   mkdir_all(dir_, 0700);
-  FileLock lock(dir_ + "/lock");
+  auto lock = FileLock::acquire(dir_ + "/lock");
   NetworkConfig c = load_config(name);
   auto all = load_all();
   reclaim_locked(all);

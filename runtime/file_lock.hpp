@@ -1,13 +1,15 @@
-// FileLock: an flock(2) on a lock file, held for the object's lifetime. Lock files are removed when the
-// last holder is done with them (unlink-while-locked, and a holder re-checks after locking that the path
-// still names the file it locked), so an idle store has no stray lock files.
+// FileLock: an flock(2) on a lock file, held for the object's lifetime; the kernel drops it when the
+// holder dies, even by kill -9. Shared by every store that serialises writers across processes (image
+// store, network state). A lock file can be removed when its holder is done (release_and_remove:
+// unlink-while-locked, and a holder re-checks after locking that the path still names the file it
+// locked), so an idle image store has no stray lock files; otherwise it stays for the next holder.
 #pragma once
 
 #include <string>
 
 #include "unique_fd.hpp"
 
-namespace skiff::image {
+namespace skiff {
 
 class FileLock {
  public:
@@ -32,4 +34,4 @@ class FileLock {
   bool exclusive_ = false;
 };
 
-}  // namespace skiff::image
+}  // namespace skiff

@@ -6,7 +6,7 @@
 
 #include "error.hpp"
 
-namespace skiff::image {
+namespace skiff {
 
 FileLock FileLock::lock(const std::string& path, Mode mode, bool wait) {
   for (;;) {
@@ -47,4 +47,4 @@ void FileLock::release_and_remove() {
 
 FileLock::~FileLock() = default;
 
-}  // namespace skiff::image
+}  // namespace skiff
