@@ -219,15 +219,29 @@ int Runtime::run(const CreateOptions& o, bool detach, bool keep) {
     out.cgroup.released = true;
     return 0;
   }
-  // Foreground: forward signals, proxy the tty, wait for the exit.
+  // Foreground: forward signals, proxy the tty, wait for the exit. The lock is dropped while waiting,
+  // as for a detached container: `state`, `kill`, `ps` and `delete --force` from other processes must
+  // not block on a container that merely has a foreground runtime.
+  lock = StateStore::Locked{};
   UniqueFd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
   int status = wait_foreground(out.init.pid, out.init.pidfd.get(), sfd.get(),
                                o.console_socket.empty() ? out.pty_master.get() : -1);
   out.init.released = true;
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   std::string stopped = out.state.to_oci_json(Status::stopped, -1);
-  if (keep) out.cgroup.released = true;
   if (!keep) {
+    // Deleted meanwhile (delete --force, which also removed the cgroups and ran poststop), or the id
+    // already names a newer container: that is not ours to remove.
+    try {
+      lock = store_.open(o.id);
+      if (store_.load(lock).pid_start_time != out.state.pid_start_time) lock = StateStore::Locked{};
+    } catch (const Error&) {
+      lock = StateStore::Locked{};
+    }
+  }
+  if (keep || !lock) {
+    out.cgroup.released = true;
+  } else {
     out.cgroup.destroy_now();
     for (const auto& h : c.spec.hooks.poststop) {
       try {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <thread>
 
@@ -399,4 +400,25 @@ TEST(Lifecycle, TwoHundredCyclesLeaveNothing) {
   EXPECT_EQ(fd_count(), fds);
   auto r = rt({"list", "-q"});
   EXPECT_EQ(r.out, "");
+}
+
+TEST(Lifecycle, ForegroundRunDoesNotBlockOtherCommands) {
+  REQUIRE_ROOT();
+  // A foreground `run` waits for its container; `state` and `delete --force` from elsewhere must not
+  // wait for it (they blocked on the state lock before), and the run then ends with the kill's status.
+  Runtime rt;
+  Bundle b;
+  b.set_args({"/usr/local/bin/sk-pause"});
+  b.write();
+  std::string id = rt.unique_id("fg");
+  Result run;
+  std::thread fg([&] { run = rt({"run", "--bundle", b.path(), id}, "", 30); });
+  bool up = wait_status(rt, id, "running", 10000);
+  EXPECT_TRUE(up);
+  auto del = rt({"delete", "--force", id}, "", 10);
+  fg.join();
+  EXPECT_EQ(del.status, 0) << del.err;
+  EXPECT_EQ(run.status, 128 + SIGKILL) << run.err;
+  auto list = rt({"list", "-q"});
+  EXPECT_EQ(list.out, "") << "left behind: " << list.out;
 }
