@@ -9,24 +9,10 @@
 #include <unistd.h>
 
 #include "error.hpp"
+#include "userns.hpp"
 
 namespace skiff {
 namespace {
-
-std::string map_text(const std::vector<spec::IdMapping>& m) {
-  std::string out;
-  for (const auto& e : m)
-    out += std::to_string(e.container_id) + " " + std::to_string(e.host_id) + " " + std::to_string(e.size) +
-           "\n";
-  return out;
-}
-
-void write_map(pid_t pid, const char* file, const std::string& text) {
-  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-    throw Error(errno, "idmapped mount: write " + path);
-}
 
 int set_attr(int tree, unsigned flags, uint64_t set, uint64_t clr, int userns_fd) {
   struct mount_attr a = {};
@@ -67,8 +53,8 @@ UniqueFd make_mapping_userns(const std::vector<spec::IdMapping>& uids,
   };
   int wr_fd = wr.release();
   Reap reap{static_cast<pid_t>(pid), &wr_fd};
-  write_map(static_cast<pid_t>(pid), "uid_map", map_text(uids));
-  write_map(static_cast<pid_t>(pid), "gid_map", map_text(gids));
+  write_proc_file(static_cast<pid_t>(pid), "uid_map", id_map_text(uids));
+  write_proc_file(static_cast<pid_t>(pid), "gid_map", id_map_text(gids));
   std::string ns = "/proc/" + std::to_string(pid) + "/ns/user";
   UniqueFd fd(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw Error(errno, "idmapped mount: open " + ns);

@@ -24,22 +24,6 @@ bool only_own_id(const std::vector<spec::IdMapping>& maps, uint32_t own) {
   return maps.size() == 1 && maps[0].host_id == own && maps[0].size == 1;
 }
 
-std::string map_text(const std::vector<spec::IdMapping>& m) {
-  std::string out;
-  for (const auto& e : m)
-    out += std::to_string(e.container_id) + " " + std::to_string(e.host_id) + " " + std::to_string(e.size) +
-           "\n";
-  return out;
-}
-
-void write_proc(pid_t pid, const char* file, const std::string& data) {
-  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) throw Error(errno, "open " + path);
-  if (::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size()))
-    throw Error(errno, "write " + path + " (\"" + data.substr(0, data.find('\n')) + "...\")");
-}
-
 std::string find_helper(const char* name) {
   for (const char* dir : {"/usr/bin/", "/bin/", "/usr/local/bin/"}) {
     std::string p = std::string(dir) + name;
@@ -183,19 +167,35 @@ void write_user_namespace_maps(pid_t pid, const spec::Spec& s) {
   const auto& gids = s.linux->gid_mappings;
   bool root = ::geteuid() == 0;
   if (root || only_own_id(uids, ::geteuid())) {
-    write_proc(pid, "uid_map", map_text(uids));
+    write_proc_file(pid, "uid_map", id_map_text(uids));
   } else {
     run_helper("newuidmap", pid, uids);
   }
   if (root) {
-    write_proc(pid, "gid_map", map_text(gids));
+    write_proc_file(pid, "gid_map", id_map_text(gids));
   } else if (only_own_id(gids, ::getegid())) {
     // An unprivileged writer must deny setgroups before it may write gid_map.
-    write_proc(pid, "setgroups", "deny");
-    write_proc(pid, "gid_map", map_text(gids));
+    write_proc_file(pid, "setgroups", "deny");
+    write_proc_file(pid, "gid_map", id_map_text(gids));
   } else {
     run_helper("newgidmap", pid, gids);
   }
+}
+
+std::string id_map_text(const std::vector<spec::IdMapping>& m) {
+  std::string out;
+  for (const auto& e : m)
+    out += std::to_string(e.container_id) + " " + std::to_string(e.host_id) + " " + std::to_string(e.size) +
+           "\n";
+  return out;
+}
+
+void write_proc_file(pid_t pid, const char* file, const std::string& data) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) throw Error(errno, "open " + path);
+  if (::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size()))
+    throw Error(errno, "write " + path + " (\"" + data.substr(0, data.find('\n')) + "...\")");
 }
 
 }  // namespace skiff

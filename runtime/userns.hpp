@@ -38,4 +38,9 @@ void check_user_namespace_maps(const spec::Spec& s);
 // through newuidmap/newgidmap.
 void write_user_namespace_maps(pid_t pid, const spec::Spec& s);
 
+// The text of a uid_map/gid_map file: "container host size" lines.
+std::string id_map_text(const std::vector<spec::IdMapping>& maps);
+// Writes `data` to /proc/<pid>/<file> in one write(2), as the kernel wants for id maps.
+void write_proc_file(pid_t pid, const char* file, const std::string& data);
+
 }  // namespace skiff
