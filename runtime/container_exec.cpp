@@ -146,6 +146,8 @@ int Runtime::exec(const ExecOptions& o) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgroup_fd.get());
   }
+  // Born into the v2 cgroup, the process still has to be moved into the v1 ones (hybrid, v1 hosts).
+  const bool cgroup_sync = cgroup && (!cgroup_fd || cgroup->paths().size() > 1);
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) throw Error(errno, "clone3");
   if (pid == 0) {
@@ -157,6 +159,14 @@ int Runtime::exec(const ExecOptions& o) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Not dumpable until exec: the container cannot reach the runtime binary through /proc/<pid>/exe.
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (cgroup_sync) {
+      // Nothing of the user's runs before the runtime has moved this process into every hierarchy:
+      // a program that reads /proc/self/cgroup (or forks) at once must already see the container's.
+      SyncMsg m;
+      int rc = sync_recv(child_end.get(), &m);
+      if (rc <= 0) _exit(1);  // the runtime went away: nothing to report to
+      if (m.type != SyncType::cgroup_joined) child_fail(0, "sync: unexpected message %u", unsigned(m.type));
+    }
     for (const auto& [fd, flag] : joins)
       if (::setns(fd.get(), flag) < 0) child_fail(errno, "join namespace");
     child_set_rlimits(proc);
@@ -192,6 +202,8 @@ int Runtime::exec(const ExecOptions& o) {
   if (cgroup) {
     try {
       cgroup->add_process(static_cast<pid_t>(pid), /*except_unified=*/bool(cgroup_fd));
+      if (cgroup_sync && sync_send(parent_end.get(), SyncType::cgroup_joined) < 0)
+        throw Error(errno, "sync with exec process");
     } catch (...) {
       ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
       ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
