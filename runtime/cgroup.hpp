@@ -158,10 +158,15 @@ bool exists(const std::string& dir, const std::string& file);
 // Reads "key value" lines (memory.stat, cpu.stat, memory.events) into a map.
 std::map<std::string, uint64_t> read_flat_keyed(const std::string& dir, const std::string& file);
 std::vector<pid_t> read_procs(const std::string& dir);
-// mkdir -p; returns the directories it created (outermost first).
+// mkdir -p; returns the directories it created (outermost first). A parent removed under it by a
+// concurrent delete (remove_container_dir) is made again.
 std::vector<std::string> mkdir_parents(const std::string& dir);
 // rmdir with retries while the cgroup still holds exiting tasks. Missing is fine.
 void remove_dir(const std::string& dir);
+// The root of a mounted hierarchy (its kernfs inode is 1), not a cgroup anyone made.
+bool is_hierarchy_root(const std::string& dir);
+// remove_dir, then the default parent `<hierarchy root>/skiff` too once no container is left in it.
+void remove_container_dir(const std::string& dir);
 // Waits until cgroup.procs of dir is empty (at most timeout_ms); true if it became empty.
 bool wait_empty(const std::string& dir, int timeout_ms);
 void signal_pids(const std::vector<pid_t>& pids, int sig);

@@ -64,6 +64,7 @@ std::vector<std::string> mkdir_parents(const std::string& dir) {
   std::vector<std::string> created;
   std::string cur;
   size_t pos = 1;
+  int restarts = 0;
   while (pos <= dir.size()) {
     size_t next = dir.find('/', pos);
     if (next == std::string::npos) next = dir.size();
@@ -72,6 +73,9 @@ std::vector<std::string> mkdir_parents(const std::string& dir) {
     if (cur.empty()) continue;
     if (::mkdir(cur.c_str(), 0755) == 0) {
       created.push_back(cur);
+    } else if (errno == ENOENT && ++restarts < 100) {
+      // The last container of another runtime took the shared parent away between our steps.
+      pos = 1;
     } else if (errno != EEXIST) {
       throw Error(errno, "create cgroup " + cur);
     }
@@ -101,6 +105,23 @@ void remove_dir(const std::string& dir) {
     sleep_ms(5);
   }
   throw Error(EBUSY, "remove cgroup " + dir);
+}
+
+void remove_container_dir(const std::string& dir) {
+  remove_dir(dir);
+  // Only the parent skiff itself makes by default (no linux.cgroupsPath): "skiff" right under the
+  // hierarchy's root. Another container still in it keeps it (EBUSY).
+  size_t slash = dir.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  std::string parent = dir.substr(0, slash);
+  size_t pslash = parent.rfind('/');
+  if (pslash == std::string::npos || parent.compare(pslash + 1, std::string::npos, "skiff") != 0) return;
+  if (is_hierarchy_root(parent.substr(0, pslash))) ::rmdir(parent.c_str());
+}
+
+bool is_hierarchy_root(const std::string& dir) {
+  struct stat st;
+  return ::stat(dir.c_str(), &st) == 0 && st.st_ino == 1;
 }
 
 void signal_pids(const std::vector<pid_t>& pids, int sig) {

@@ -43,8 +43,12 @@ class CgroupV1 final : public CgroupDriver {
         done.push_back(dir);
         // cpuset: a new cgroup starts with no cpus and mems, and nobody can join it until it has.
         if (has("cpuset") && dir == dirs_.at("cpuset")) {
-          for (const auto& d : created) inherit_cpuset(d);
-          inherit_cpuset(dir);
+          // Every ancestor, not only those made here: a parent another runtime has just made (the
+          // shared default one comes and goes) may not have its cpus and mems yet.
+          std::vector<std::string> chain;
+          for (std::string d = dir; !is_hierarchy_root(d) && d.rfind('/') != 0; d = d.substr(0, d.rfind('/')))
+            chain.push_back(d);
+          for (auto it = chain.rbegin(); it != chain.rend(); ++it) inherit_cpuset(*it);
         }
         if (created.empty() || created.back() != dir) {
           if (!read_procs(dir).empty()) throw Error("cgroup " + dir + " is in use by other processes");
@@ -53,7 +57,7 @@ class CgroupV1 final : public CgroupDriver {
     } catch (...) {
       for (const auto& d : done) {
         try {
-          remove_dir(d);
+          remove_container_dir(d);
         } catch (...) {
         }
       }
@@ -174,7 +178,7 @@ class CgroupV1 final : public CgroupDriver {
       kill_all(SIGKILL);
       for (const auto& d : dirs) wait_empty(d, 5000);
     }
-    for (const auto& d : dirs) remove_dir(d);
+    for (const auto& d : dirs) remove_container_dir(d);
   }
 
   std::map<std::string, std::string> paths() const override { return dirs_; }

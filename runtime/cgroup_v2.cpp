@@ -40,6 +40,13 @@ class CgroupV2 final : public CgroupDriver {
     // Every parent we made passes on the controllers it has, so the leaf can use them. Parents that
     // existed before are left as they are: they are not ours to reconfigure.
     for (size_t i = 0; i + 1 < created.size(); ++i) enable_controllers(created[i]);
+    // The shared default parent may have just been made by another runtime that has not enabled
+    // its controllers yet (it comes and goes with the containers in it): enabling is idempotent.
+    std::string parent = dir_.substr(0, dir_.rfind('/'));
+    if (parent.size() > 6 && parent.compare(parent.size() - 6, 6, "/skiff") == 0 &&
+        is_hierarchy_root(parent.substr(0, parent.size() - 6)) &&
+        (created.empty() || created.front() != parent))
+      enable_controllers(parent);
     if (created.empty() || created.back() != dir_) {
       // The leaf existed. A fresh cgroup per container: after cgroup.kill (6.18) a cgroup kills
       // whatever clone3(CLONE_INTO_CGROUP) puts in it, so an empty leaf is made anew.
@@ -146,7 +153,7 @@ class CgroupV2 final : public CgroupDriver {
       kill_all(SIGKILL);
       wait_empty(dir_, 5000);
     }
-    remove_dir(dir_);
+    remove_container_dir(dir_);
   }
 
   std::map<std::string, std::string> paths() const override { return {{"unified", dir_}}; }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "cgroup.hpp"
@@ -47,6 +48,14 @@ std::string status_of(const Runtime& rt, const std::string& id) {
   return r.status == 0 ? json::parse(r.out).value("status", "") : "";
 }
 
+std::vector<std::string> subdirs(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_directory(ec)) out.push_back(e.path().string());
+  return out;
+}
+
 // The default paths a container with id gets on every hierarchy of this host.
 std::vector<std::string> default_dirs(const std::string& id) {
   auto h = skiff::detect_cgroup_host();
@@ -87,7 +96,19 @@ TEST(Cgroup, InitIsInItsCgroupsAndDeleteRemovesThem) {
   }
   auto d = rt({"delete", "--force", id});
   ASSERT_EQ(d.status, 0) << d.err;
-  for (const auto& dir : default_dirs(id)) EXPECT_FALSE(exists(dir)) << dir;
+  for (const auto& dir : default_dirs(id)) {
+    EXPECT_FALSE(exists(dir)) << dir;
+    // The default parent goes with the last container in it. Other tests may be running containers
+    // in it right now (or be between removing theirs and the parent), so only a parent that stays
+    // empty for a second is a leak.
+    std::string parent = dir.substr(0, dir.rfind('/'));
+    bool leaked = true;
+    for (int i = 0; i < 20 && leaked; ++i) {
+      leaked = exists(parent) && subdirs(parent).empty();
+      if (leaked) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_FALSE(leaked) << parent << " is left empty after the last container's delete";
+  }
 }
 
 TEST(Cgroup, FailedCreateLeavesNoCgroup) {
