@@ -96,8 +96,7 @@ TEST(Userns, SysfsMqueueAndDevicesFallBackInsideAUserNamespace) {
   Bundle b;
   add_userns(b, json::array({map(0, 200000, 65536)}), json::array({map(0, 200000, 65536)}));
   // With the host's network namespace, a user namespace may not mount a fresh sysfs: it must come
-  // from the host, with the flags the spec asked for. (mqueue falls back the same way when the ipc
-  // namespace is the host's, but needs the host to have /dev/mqueue mounted: not this machine.)
+  // from the host, with the flags the spec asked for. (mqueue: see the tests below.)
   drop_namespace(b, "network");
   auto& mounts = b.config["mounts"];
   for (auto it = mounts.begin(); it != mounts.end();) {
@@ -115,6 +114,56 @@ TEST(Userns, SysfsMqueueAndDevicesFallBackInsideAUserNamespace) {
   for (const char* want : {"sys-ok", "sys-ro", "mq-ok", "null-ok"})
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
   EXPECT_NE(r.out.find("4\n"), std::string::npos) << r.out;
+}
+
+TEST(Userns, MqueueIsTheHostsWhenTheIpcNamespaceIsShared) {
+  REQUIRE_ROOT();
+  // This host has no /dev/mqueue. The runtime runs in a private mount namespace whose /dev is an
+  // overlay (nothing written to the real /dev) carrying a fresh mqueue with one queue in it.
+  TempDir scratch("skiff-mq");
+  Runtime rt;
+  Bundle b;
+  add_userns(b, json::array({map(0, 200000, 65536)}), json::array({map(0, 200000, 65536)}));
+  drop_namespace(b, "ipc");  // a user namespace that does not own the ipc namespace: EPERM on mqueue
+  b.set_args({"/bin/sh", "-c", "grep ' /dev/mqueue ' /proc/mounts; ls /dev/mqueue"});
+  b.write();
+  std::string id = rt.unique_id("mq");
+  std::string t = scratch.path();
+  std::string script = "set -e; mount -t tmpfs none " + t + "; mkdir " + t + "/u " + t +
+                       "/w; mount -t overlay overlay -o lowerdir=/dev,upperdir=" + t + "/u,workdir=" + t +
+                       "/w /dev; mkdir /dev/mqueue; mount -t mqueue mqueue /dev/mqueue; "
+                       "touch /dev/mqueue/skiff-host-queue; exec " +
+                       runtime_binary() + " --root " + rt.root() + " run --bundle " + b.path() + " " + id;
+  size_t mounts = mount_count();
+  auto r = run_command({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The host's instance (its queue is there), with the flags the spec asks for.
+  EXPECT_NE(r.out.find("skiff-host-queue"), std::string::npos) << r.out;
+  auto line = r.out.substr(0, r.out.find('\n'));
+  EXPECT_NE(line.find(" mqueue "), std::string::npos) << line;
+  for (const char* flag : {"nosuid", "nodev", "noexec"})
+    EXPECT_NE(line.find(flag), std::string::npos) << line;
+  EXPECT_EQ(mount_count(), mounts);
+}
+
+TEST(Userns, MqueueWithoutAHostInstanceIsAClearError) {
+  REQUIRE_ROOT();
+  struct stat st;
+  if (stat("/dev/mqueue", &st) == 0) GTEST_SKIP() << "this host has /dev/mqueue";
+  Runtime rt;
+  Bundle b;
+  add_userns(b, json::array({map(0, 200000, 65536)}), json::array({map(0, 200000, 65536)}));
+  drop_namespace(b, "ipc");
+  b.set_args({"/bin/true"});
+  b.write();
+  std::string id = rt.unique_id("mqerr");
+  size_t mounts = mount_count();
+  auto r = rt({"run", "--bundle", b.path(), id});
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("mount /dev/mqueue: mqueue refused in a user namespace"), std::string::npos) << r.err;
+  EXPECT_NE(stat((rt.root() + "/" + id).c_str(), &st), 0) << "state dir left behind";
+  EXPECT_EQ(mount_count(), mounts);
 }
 
 TEST(IdmappedMount, ShowsTheMappedOwners) {
