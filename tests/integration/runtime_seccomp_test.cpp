@@ -36,6 +36,62 @@ Result run_sh(Runtime& rt, Bundle& b, const std::string& script, std::vector<std
   return rt(args);
 }
 
+// One connection from the runtime to a seccomp agent: the container state JSON and the notify fd.
+struct ListenerMessage {
+  std::string state;
+  int fd = -1;
+};
+
+ListenerMessage receive_from_runtime(int lsock) {
+  ListenerMessage m;
+  int c = accept4(lsock, nullptr, nullptr, SOCK_CLOEXEC);
+  if (c < 0) return m;
+  char buf[8192];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  iovec iov = {buf, sizeof buf};
+  msghdr mh = {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+  if (cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm && cm->cmsg_type == SCM_RIGHTS)
+    memcpy(&m.fd, CMSG_DATA(cm), sizeof m.fd);
+  if (n > 0) m.state.assign(buf, static_cast<size_t>(n));
+  for (;;) {  // the rest of the JSON, if it came in pieces, until the runtime closes
+    ssize_t k = read(c, buf, sizeof buf);
+    if (k <= 0) break;
+    m.state.append(buf, static_cast<size_t>(k));
+  }
+  close(c);
+  return m;
+}
+
+// Answers every notification on fd with success (the syscall is not done) until no task is left.
+void answer_all(int fd, std::atomic<int>& answered) {
+  for (;;) {
+    seccomp_notif req = {};
+    if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) break;  // container gone
+    seccomp_notif_resp resp = {};
+    resp.id = req.id;
+    ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    ++answered;
+  }
+  close(fd);
+}
+
+int listen_on(const std::string& path) {
+  int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (bind(lsock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || listen(lsock, 2) < 0) {
+    close(lsock);
+    return -1;
+  }
+  return lsock;
+}
+
 bool contains_name(const json& names, const std::string& n) {
   return std::find(names.begin(), names.end(), n) != names.end();
 }
@@ -159,50 +215,16 @@ TEST(Seccomp, NotifyListenerReceivesTheFdAndAnswers) {
   Runtime rt;
   TempDir sockdir("skiff-listener");
   std::string path = sockdir.path() + "/agent.sock";
-  int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  ASSERT_EQ(bind(lsock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(lsock, 1), 0);
+  int lsock = listen_on(path);
+  ASSERT_GE(lsock, 0) << path;
 
   // The agent: takes the state and fd, then answers every mkdir with success without doing it.
   std::string received;
   std::atomic<int> answered{0};
   std::thread agent([&] {
-    int c = accept4(lsock, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) return;
-    char buf[8192];
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    iovec iov = {buf, sizeof buf};
-    msghdr mh = {};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control;
-    mh.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
-    int fd = -1;
-    if (cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm && cm->cmsg_type == SCM_RIGHTS)
-      memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-    if (n > 0) received.assign(buf, static_cast<size_t>(n));
-    for (;;) {  // the rest of the JSON, if it came in pieces, until the runtime closes
-      ssize_t k = read(c, buf, sizeof buf);
-      if (k <= 0) break;
-      received.append(buf, static_cast<size_t>(k));
-    }
-    close(c);
-    if (fd < 0) return;
-    for (;;) {
-      seccomp_notif req = {};
-      if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) break;  // container gone
-      seccomp_notif_resp resp = {};
-      resp.id = req.id;
-      resp.val = 0;
-      resp.error = 0;
-      ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-      ++answered;
-    }
-    close(fd);
+    ListenerMessage m = receive_from_runtime(lsock);
+    received = m.state;
+    if (m.fd >= 0) answer_all(m.fd, answered);
   });
 
   Bundle b;
@@ -232,6 +254,53 @@ TEST(Seccomp, NotifyListenerReceivesTheFdAndAnswers) {
   EXPECT_EQ(st["state"]["pid"], st["pid"]);
   EXPECT_EQ(st["state"]["annotations"]["test"], "notify");
   EXPECT_TRUE(st.contains("ociVersion"));
+}
+
+TEST(Seccomp, NotifyListenerGetsAnExecdProcessToo) {
+  REQUIRE_ROOT();
+  Runtime rt;
+  TempDir sockdir("skiff-listener");
+  std::string path = sockdir.path() + "/agent.sock";
+  int lsock = listen_on(path);
+  ASSERT_GE(lsock, 0) << path;
+  // First the init's connection (kept, never used: the init does not mkdir), then the exec's.
+  ListenerMessage from_init, from_exec;
+  std::atomic<int> answered{0};
+  std::thread agent([&] {
+    from_init = receive_from_runtime(lsock);
+    from_exec = receive_from_runtime(lsock);
+    if (from_exec.fd >= 0) answer_all(from_exec.fd, answered);
+  });
+  Bundle b;
+  b.config["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"listenerPath", path},
+      {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  b.set_args({"sleep", "30"});
+  b.write();
+  std::string id = rt.unique_id("notifyexec");
+  auto c = rt({"run", "-d", "--bundle", b.path(), id});
+  std::string init_pid;
+  if (c.status == 0) init_pid = std::to_string(json::parse(rt({"state", id}).out)["pid"].get<int>());
+  auto e = rt({"exec", id, "/bin/sh", "-c",
+               "mkdir /dev/shm/faked; echo rc=$?; test -d /dev/shm/faked && echo exists || echo absent"});
+  rt({"delete", "--force", id});
+  shutdown(lsock, SHUT_RDWR);  // an agent still waiting for a connection gives up (accept fails)
+  agent.join();
+  close(lsock);
+  if (from_init.fd >= 0) close(from_init.fd);
+  ASSERT_EQ(c.status, 0) << c.err;
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_NE(e.out.find("rc=0"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("absent"), std::string::npos) << e.out;  // answered by the agent, not done
+  EXPECT_GE(answered.load(), 1);
+  ASSERT_FALSE(from_exec.state.empty());
+  json st = json::parse(from_exec.state);
+  EXPECT_EQ(st["fds"], json::array({"seccompFd"}));
+  EXPECT_EQ(st["state"]["id"], id);
+  EXPECT_EQ(st["state"]["status"], "running");
+  EXPECT_EQ(std::to_string(st["state"]["pid"].get<int>()), init_pid);  // the container's init
+  EXPECT_NE(std::to_string(st["pid"].get<int>()), init_pid);           // the exec'd process
 }
 
 TEST(Seccomp, NotifyWithoutAListenerFailsCleanly) {
