@@ -10,6 +10,7 @@
 # Exit status: 0 every guest check passed; 1 a check failed or the guest did not finish; 77 skipped
 # (qemu or the kernel package cannot be had on this machine; the reason is printed).
 # Environment: SKIFF_VM_CACHE (kernel cache, default /var/cache/skiff-vm), SKIFF_VM_TIMEOUT (seconds).
+# shellcheck disable=SC2016 # jq programs are single-quoted: their $vars are jq's and the guest shell's
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -66,7 +67,7 @@ if [[ -z $kdir ]]; then
   kdir=$(find "$cache" -mindepth 1 -maxdepth 1 -name 'linux-image-*' -type d 2>/dev/null | sort | tail -1)
 fi
 [[ -n $kdir ]] || skip "Debian's kernel package (${kernel_pkg:-linux-image-amd64}) cannot be downloaded into $cache"
-vmlinuz=$(ls "$kdir"/boot/vmlinuz-* | head -1)
+vmlinuz=$(find "$kdir/boot" -name 'vmlinuz-*' | head -1)
 kver=${vmlinuz##*/vmlinuz-}
 # The emulated CPU takes ~30 s to unpack the xz-compressed bzImage; qemu boots the uncompressed ELF
 # directly through its PVH entry (CONFIG_PVH). It is unpacked once, next to the package's files.
@@ -84,7 +85,7 @@ moddir=$kdir/lib/modules/$kver/kernel
 
 # ---- the initramfs ----
 work=$(mktemp -d /tmp/skiff-vm.XXXXXX)
-cleanup() { ((keep)) && log "kept $work" || rm -rf "$work"; }
+cleanup() { if ((keep)); then log "kept $work"; else rm -rf "$work"; fi; }
 trap cleanup EXIT
 ird=$work/initramfs
 mkdir -p "$ird"/{bin,dev,proc,sys,run,tmp,newroot,etc,lib/modules,skiff/bundles}
@@ -115,6 +116,7 @@ bundle() { # NAME BASE JQ-FILTER [jq args...]
     "$base/$from/config.json" >"$ird/skiff/bundles/$name/config.json"
 }
 mib=1048576
+# The jq programs below are single-quoted on purpose: $m and $i belong to jq and to the guest's shell.
 # memory.max 32 MiB, no swap; dd's 64 MiB buffer is touched as /dev/zero is read into it: OOM kill.
 bundle oom root '.linux.resources = {memory: {limit: (32*$m), swap: (32*$m)}}
   | .process.args = ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1; echo dd-exit=$?; sleep 1"]' \
@@ -122,8 +124,10 @@ bundle oom root '.linux.resources = {memory: {limit: (32*$m), swap: (32*$m)}}
 # pids.max 10 and a fork loop of 40 sleepers.
 bundle pids root '.linux.resources = {pids: {limit: 10}}
   | .process.args = ["sh", "-c", "(i=0; while [ $i -lt 40 ]; do sleep 600 & i=$((i+1)); done); exec sleep 600"]'
-# cpu.max 10 ms per 100 ms and a busy loop; also the target of update, pause and resume.
-bundle cpu root '.linux.resources = {cpu: {quota: 10000, period: 100000}, memory: {limit: (256*$m)}, pids: {limit: 100}}
+# cpu.max 10 ms per 100 ms and a busy loop, on CPU 1 only, 4 MiB of 2 MiB huge pages; also the target
+# of update, pause and resume.
+bundle cpu root '.linux.resources = {cpu: {quota: 10000, period: 100000, cpus: "1"}, memory: {limit: (256*$m)},
+                                     pids: {limit: 100}, hugepageLimits: [{pageSize: "2MB", limit: (4*$m)}]}
   | .process.args = ["sh", "-c", "while :; do :; done"]' --argjson m $mib
 # io.max: 512 KiB/s of writes to /dev/ram0 (brd, 1:0), which the container gets as a device.
 bundle io root '.linux.devices = [{path: "/dev/ram0", type: "b", major: 1, minor: 0, fileMode: 432}]

@@ -18,7 +18,9 @@ fail() { echo "FAIL $1: $2"; nfail=$((nfail + 1)); }
 check() {
   name=$1 why=$2
   shift 2
-  if "$@"; then pass "$name"; else fail "$name" "$why"; fi
+  if [ $# = 0 ]; then
+    fail "$name" "the check has no command (a bug in this script)"
+  elif "$@"; then pass "$name"; else fail "$name" "$why"; fi
 }
 # wait_for TENTHS CMD...: polls CMD every 0.1 s for at most TENTHS tenths of a second.
 wait_for() {
@@ -104,6 +106,9 @@ section cpu
 id=cpu d=$CG/skiff/cpu
 if start_container $id; then
   check cpu-max "cpu.max is $(val $d/cpu.max)" [ "$(val $d/cpu.max)" = "10000 100000" ]
+  check cpuset-cpus "cpuset.cpus is '$(val $d/cpuset.cpus)', effective '$(val $d/cpuset.cpus.effective)'" \
+    [ "$(val $d/cpuset.cpus) $(val $d/cpuset.cpus.effective)" = "1 1" ]
+  check hugetlb-max "hugetlb.2MB.max is $(val $d/hugetlb.2MB.max)" [ "$(val $d/hugetlb.2MB.max)" = 4194304 ]
   wait_for 100 key_ge $d/cpu.stat nr_throttled 3
   check cpu-throttled "cpu.stat: $(val $d/cpu.stat)" ge "$(key $d/cpu.stat throttled_usec)" 1
   $R events --stats $id >/tmp/cpu.stats 2>&1
@@ -118,6 +123,7 @@ if start_container $id; then
     [ "$(val $d/pids.max) $(val $d/memory.high)" = "60 94371840" ]
   out=$(echo '{"unified":{"memory.nonsense":"1"}}' | $R update --resources - $id 2>&1)
   rc=$?
+  # shellcheck disable=SC2016
   check update-unknown-unified-key-refused "exit $rc, update said: $out" \
     sh -c '[ "$1" -ne 0 ] && echo "$2" | grep -q "memory.nonsense"' _ "$rc" "$out"
   if $R update --memory banana $id 2>/dev/null; then
