@@ -12,6 +12,7 @@
 #include "cgroup.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
+#include "rootless.hpp"
 #include "unique_fd.hpp"
 
 namespace skiff {
@@ -321,7 +322,7 @@ std::unique_ptr<CgroupDriver> new_cgroup_driver(const CgroupHost& host, const st
   // Validate first: a bad path is an error even where cgroups end up unused.
   resolve_cgroups_path(cgroups_path, id, "/");
   auto v2_dir = [&] { return host.unified_mount + resolve_cgroups_path(cgroups_path, id, self("")); };
-  if (::geteuid() != 0) {
+  if (is_rootless()) {
     // Rootless: only a delegated (writable) v2 subtree can be used.
     if (host.layout == CgroupLayout::v2) {
       std::string dir = v2_dir();

@@ -16,6 +16,7 @@
 #include "error.hpp"
 #include "file_util.hpp"
 #include "hooks.hpp"
+#include "rootless.hpp"
 #include "seccomp_cache.hpp"
 #include "sync.hpp"
 
@@ -43,6 +44,7 @@ PreparedContainer prepare_container(const CreateOptions& o, bool foreground, con
     throw Error("rootfs (\"" + rootfs + "\") is not a directory");
   c.rootfs = real;
   c.ns = plan_namespaces(c.spec);
+  c.devices_by_bind = c.ns.new_user || running_in_user_namespace();
   if (!c.ns.has_mount)
     throw Error("a mount namespace is required (add {\"type\": \"mount\"} to linux.namespaces)");
   if (c.spec.process->terminal && o.console_socket.empty() && !foreground)
@@ -137,7 +139,7 @@ void container_init(const InitArgs& a) noexcept {
   if (!c.ns.joins_mount) {
     root_fd = child_prepare_rootfs(c.rootfs.c_str(), c.root_propagation);
     child_apply_mounts(root_fd, c.mounts, c.cgroups);
-    child_create_devices(root_fd, s, c.dev_is_mount, c.ns.new_user);
+    child_create_devices(root_fd, s, c.dev_is_mount, c.devices_by_bind);
   }
 
   pid_t host_pid = 0;

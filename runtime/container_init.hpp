@@ -27,6 +27,8 @@ struct PreparedContainer {
   CapsPlan caps;
   seccomp::Plan seccomp;
   bool dev_is_mount = false;
+  // mknod is refused in any user namespace but the initial one: device nodes are bound from the host.
+  bool devices_by_bind = false;
   bool any_child_hooks = false;  // a hook round trip is needed (the hooks need the pid)
   // cgroups: the init waits until the parent has put it in its cgroups, then creates its cgroup
   // namespace (rooted at the container's cgroup, which clone3 alone cannot do for v1 hierarchies).
@@ -38,7 +40,8 @@ struct PreparedContainer {
 // Loads and validates everything a create needs; throws on bad input before anything exists.
 // `foreground`: a run that stays attached may have a terminal without a console socket.
 // `state_root`: the runtime's root, where compiled seccomp filters are cached ("" = no cache).
-PreparedContainer prepare_container(const CreateOptions& o, bool foreground, const std::string& state_root = "");
+PreparedContainer prepare_container(const CreateOptions& o, bool foreground,
+                                    const std::string& state_root = "");
 
 struct InitArgs {
   const PreparedContainer* c;

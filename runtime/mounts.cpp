@@ -16,6 +16,7 @@
 #include "error.hpp"
 #include "file_util.hpp"
 #include "idmap_mounts.hpp"
+#include "rootless.hpp"
 #include "sync.hpp"
 #include "unique_fd.hpp"
 #include "userns.hpp"
@@ -326,7 +327,7 @@ std::vector<MountPlan> plan_mounts(const spec::Spec& s, const std::string& bundl
                     ": an idmapped mount needs uidMappings and gidMappings (its own or the container's)");
       validate_id_mappings(uids, (where + ": uidMappings").c_str());
       validate_id_mappings(gids, (where + ": gidMappings").c_str());
-      if (::geteuid() != 0) throw Error(where + ": idmapped mounts need root (CAP_SYS_ADMIN on the host)");
+      if (is_rootless()) throw Error(where + ": idmapped mounts need root (CAP_SYS_ADMIN on the host)");
       uint64_t aset = 0, aclr = 0;
       flags_to_attr(p.flags, p.clear_flags, &aset, &aclr);
       p.idmapped_tree = std::make_shared<UniqueFd>(

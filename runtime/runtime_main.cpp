@@ -15,6 +15,7 @@
 #include "features.hpp"
 #include "file_util.hpp"
 #include "log.hpp"
+#include "rootless.hpp"
 #include "signals.hpp"
 #include "spec.hpp"
 
@@ -204,6 +205,12 @@ int main(int argc, char** argv) {
   try {
     skiff::log::init(g.log_path, g.log_format == "json" ? skiff::log::Format::json : skiff::log::Format::text,
                      g.debug);
+  } catch (const std::exception& e) {
+    skiff::log::fatal(kProgram, action, id, e.what());
+    return 1;
+  }
+  try {
+    skiff::set_rootless_mode(g.rootless);
   } catch (const std::exception& e) {
     skiff::log::fatal(kProgram, action, id, e.what());
     return 1;

@@ -12,6 +12,7 @@
 #include "cgroup.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
+#include "rootless.hpp"
 
 namespace skiff {
 
@@ -43,7 +44,7 @@ void validate_container_id(const std::string& id) {
 }
 
 std::string default_state_root() {
-  if (::geteuid() == 0) return "/run/skiff-runtime";
+  if (!is_rootless()) return "/run/skiff-runtime";
   const char* xdg = ::getenv("XDG_RUNTIME_DIR");
   if (xdg && *xdg) return std::string(xdg) + "/skiff-runtime";
   return "/tmp/skiff-runtime-" + std::to_string(::geteuid());

@@ -206,3 +206,34 @@ TEST(Rootless, MappingsTheUserIsNotGrantedAreAClearError) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("container ids overlap"), std::string::npos) << r.err;
 }
+
+// podman's rootless mode: the runtime runs as uid 0 of the user's namespace, with no user namespace
+// of the container's own in the config. It owns nothing on the host there, so it must act rootless:
+// state under $XDG_RUNTIME_DIR, device nodes bound (mknod is refused), cgroups only when delegated.
+TEST(Rootless, AsRootOfAUserNamespaceLikePodman) {
+  if (!is_root()) GTEST_SKIP() << "needs root: makes a user namespace mapping root";
+  TempDir xdg("skiff-xdg");
+  Bundle b;
+  // As podman does when the user namespace maps no group 5 (tty).
+  for (auto& m : b.config["mounts"])
+    if (m["destination"] == "/dev/pts") {
+      json opts = json::array();
+      for (const auto& o : m["options"])
+        if (o.get<std::string>().rfind("gid=", 0) != 0) opts.push_back(o);
+      m["options"] = opts;
+    }
+  b.set_args({"/bin/sh", "-c", "ls -ln /dev/null /dev/urandom; cat /proc/self/uid_map"});
+  b.write();
+  std::string id = "usernsroot-" + std::to_string(getpid());
+  auto r = run_command({"/usr/bin/env", "XDG_RUNTIME_DIR=" + xdg.path(), "/usr/bin/unshare", "--user",
+                        "--map-root-user", runtime_binary(), "run", "--bundle", b.path(), id});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("1,   3"), std::string::npos) << r.out;  // /dev/null, the host's node
+  EXPECT_NE(r.out.find("1,   9"), std::string::npos) << r.out;  // /dev/urandom
+  EXPECT_NE(r.out.find("         0          0          1"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("cgroups: not used"), std::string::npos) << r.err;
+  struct stat st;
+  EXPECT_EQ(stat((xdg.path() + "/skiff-runtime").c_str(), &st), 0) << "state root not under XDG_RUNTIME_DIR";
+  EXPECT_NE(stat((xdg.path() + "/skiff-runtime/" + id).c_str(), &st), 0) << "state left behind";
+  EXPECT_NE(stat(("/run/skiff-runtime/" + id).c_str(), &st), 0) << "state went to the host's root";
+}
