@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -186,6 +187,62 @@ size_t fd_count() {
 
 bool is_root() {
   return geteuid() == 0;
+}
+
+namespace {
+// The first range /etc/subuid-style `file` gives `name`, or 0.
+uint32_t first_subid(const std::string& file, const std::string& name) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string who, start;
+    if (std::getline(f, who, ':') && who == name && std::getline(f, start, ':'))
+      return static_cast<uint32_t>(std::stoul(start));
+  }
+  return 0;
+}
+}  // namespace
+
+TestUser::TestUser(const std::string& stem) {
+  name_ = stem + std::to_string(getpid());
+  auto r = run_command(
+      {"/usr/sbin/useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name_});
+  if (r.status != 0) {
+    error_ = "useradd failed: " + r.err;
+    return;
+  }
+  created_ = true;
+  struct passwd* pw = getpwnam(name_.c_str());
+  if (!pw) {
+    error_ = "no passwd entry after useradd";
+    return;
+  }
+  uid_ = pw->pw_uid;
+  gid_ = pw->pw_gid;
+  subuid_ = first_subid("/etc/subuid", name_);
+  subgid_ = first_subid("/etc/subgid", name_);
+  if (subuid_ == 0 || subgid_ == 0) error_ = "useradd gave no /etc/subuid or /etc/subgid range";
+}
+
+TestUser::~TestUser() {
+  if (created_) run_command({"/usr/sbin/userdel", name_});
+}
+
+Result TestUser::run(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                     int timeout_s) const {
+  std::vector<std::string> argv = {
+      "/usr/bin/setpriv", "--reuid", std::to_string(uid_), "--regid", std::to_string(gid_),
+      "--clear-groups",   "--",      "/usr/bin/env",       "-i",      "PATH=/usr/bin:/bin:/usr/sbin:/sbin"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, "", timeout_s);
+}
+
+Result TestUser::runtime(const std::string& xdg, const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {runtime_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, {"XDG_RUNTIME_DIR=" + xdg});
 }
 
 }  // namespace skiff::test

@@ -74,4 +74,32 @@ size_t fd_count();
 // True if we are root (integration tests skip otherwise).
 bool is_root();
 
+// An unprivileged user made for a test with useradd (it gets /etc/subuid and /etc/subgid ranges),
+// removed with userdel on destruction. error() says why when it could not be made.
+class TestUser {
+ public:
+  explicit TestUser(const std::string& stem = "skrl");
+  ~TestUser();
+  TestUser(const TestUser&) = delete;
+  TestUser& operator=(const TestUser&) = delete;
+  const std::string& name() const { return name_; }
+  const std::string& error() const { return error_; }
+  uid_t uid() const { return uid_; }
+  gid_t gid() const { return gid_; }
+  uint32_t subuid() const { return subuid_; }
+  uint32_t subgid() const { return subgid_; }
+  // Runs argv as this user with only PATH and `env` ("NAME=value") in the environment.
+  Result run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+             int timeout_s = 30) const;
+  // The runtime as this user, with XDG_RUNTIME_DIR=xdg.
+  Result runtime(const std::string& xdg, const std::vector<std::string>& args) const;
+
+ private:
+  std::string name_, error_;
+  bool created_ = false;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+  uint32_t subuid_ = 0, subgid_ = 0;
+};
+
 }  // namespace skiff::test

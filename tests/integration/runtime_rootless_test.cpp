@@ -21,67 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-class TestUser {
- public:
-  TestUser() {
-    name_ = "skrl" + std::to_string(getpid());
-    auto r = run_command(
-        {"/usr/sbin/useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name_});
-    if (r.status != 0) {
-      error_ = "useradd failed: " + r.err;
-      return;
-    }
-    created_ = true;
-    struct passwd* pw = getpwnam(name_.c_str());
-    if (!pw) {
-      error_ = "no passwd entry after useradd";
-      return;
-    }
-    uid_ = pw->pw_uid;
-    gid_ = pw->pw_gid;
-    auto ranges = skiff::parse_subid_ranges(skiff::read_file("/etc/subuid"), name_, uid_);
-    auto granges = skiff::parse_subid_ranges(skiff::read_file("/etc/subgid"), name_, uid_);
-    if (ranges.empty() || granges.empty()) {
-      error_ = "useradd gave no /etc/subuid or /etc/subgid range";
-      return;
-    }
-    subuid_ = static_cast<uint32_t>(ranges[0].start);
-    subgid_ = static_cast<uint32_t>(granges[0].start);
-  }
-  ~TestUser() {
-    if (created_) run_command({"/usr/sbin/userdel", name_});
-  }
-  const std::string& error() const { return error_; }
-  uid_t uid() const { return uid_; }
-  gid_t gid() const { return gid_; }
-  uint32_t subuid() const { return subuid_; }
-  uint32_t subgid() const { return subgid_; }
-  // Runs the runtime as this user with only XDG_RUNTIME_DIR (and PATH) in the environment.
-  Result runtime(const std::string& xdg, const std::vector<std::string>& args) const {
-    std::vector<std::string> argv = {"/usr/bin/setpriv",
-                                     "--reuid",
-                                     std::to_string(uid_),
-                                     "--regid",
-                                     std::to_string(gid_),
-                                     "--clear-groups",
-                                     "--",
-                                     "/usr/bin/env",
-                                     "-i",
-                                     "PATH=/usr/bin:/bin",
-                                     "XDG_RUNTIME_DIR=" + xdg,
-                                     runtime_binary()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv);
-  }
-
- private:
-  std::string name_, error_;
-  bool created_ = false;
-  uid_t uid_ = 0;
-  gid_t gid_ = 0;
-  uint32_t subuid_ = 0, subgid_ = 0;
-};
-
 #define REQUIRE_ROOT_AND_USER(u)                                                           \
   if (!is_root()) GTEST_SKIP() << "needs root to create the unprivileged test user";       \
   if (access("/usr/bin/newuidmap", X_OK) != 0) GTEST_SKIP() << "needs newuidmap (uidmap)"; \
