@@ -36,9 +36,12 @@ wait_for() {
 val() { tr '\n' ' ' <"$1" 2>/dev/null | sed 's/ *$//'; }
 key() { awk -v k="$2" '$1 == k { print $2 }' "$1" 2>/dev/null; }
 ge() { [ -n "$1" ] && [ "$1" -ge "$2" ]; }
+between() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; } # N LO HI
+one_line_error() { [ "$1" != 0 ] && [ "$(wc -l <"$2")" = 1 ]; }     # EXIT-STATUS STDERR-FILE
 key_ge() { ge "$(key "$1" "$2")" "$3"; } # FILE KEY N: the keyed value is read anew on every call
 status() { $R state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
 is_status() { [ "$(status "$1")" = "$2" ]; }
+procs_at_most() { [ "$(wc -l <"$1/cgroup.procs")" -le "$2" ]; }
 procs_empty() { [ -z "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
 gone() { [ ! -e "$1" ]; }
 # start_container ID: create + start in the background; the container's stdout/stderr go to /tmp/ID.out.
@@ -90,9 +93,15 @@ if start_container $id; then
   wait_for 300 key_ge $d/pids.events max 1
   check pids-fork-refused "pids.events: $(val $d/pids.events)" ge "$(key $d/pids.events max)" 1
   n=$(wc -l <$d/cgroup.procs)
-  check pids-at-most-limit "$n processes in the cgroup" [ "$n" -le 10 ] && [ "$n" -ge 2 ]
+  check pids-at-most-limit "$n processes in the cgroup" between "$n" 2 10
   nps=$($R ps $id 2>/dev/null | tail -n +2 | wc -l)
   check pids-ps-lists-cgroup "ps shows $nps processes, cgroup.procs $n" [ "$nps" = "$n" ]
+  # A signal other than KILL goes to every process (frozen meanwhile, so none forks past it); the
+  # init, pid 1 of its namespace without a TERM handler, ignores it and stays.
+  $R kill --all $id TERM 2>/tmp/pids.kill || fail pids-kill-all-term "$(cat /tmp/pids.kill)"
+  wait_for 100 procs_at_most $d 1
+  check pids-kill-all-term-reaches-all "cgroup.procs after TERM: $(val $d/cgroup.procs)" procs_at_most $d 1
+  check pids-kill-all-term-thawed "cgroup.events: $(val $d/cgroup.events)" [ "$(key $d/cgroup.events frozen)" = 0 ]
   $R kill --all $id KILL 2>/tmp/pids.kill || fail pids-kill-all "$(cat /tmp/pids.kill)"
   wait_for 100 procs_empty $d
   check pids-kill-all-empties-cgroup "cgroup.procs: $(val $d/cgroup.procs)" procs_empty $d
@@ -126,6 +135,10 @@ if start_container $id; then
   # shellcheck disable=SC2016
   check update-unknown-unified-key-refused "exit $rc, update said: $out" \
     sh -c '[ "$1" -ne 0 ] && echo "$2" | grep -q "memory.nonsense"' _ "$rc" "$out"
+  out=$(echo '{"memory":{"limit":4096,"checkBeforeUpdate":true}}' | $R update --resources - $id 2>&1)
+  rc=$?
+  check update-check-before-update-refused "exit $rc ($out), memory.max $(val $d/memory.max), memory.current $(val $d/memory.current)" \
+    [ "$rc $(val $d/memory.max)" = "1 104857600" ]
   if $R update --memory banana $id 2>/dev/null; then
     fail update-malformed-refused "update --memory banana succeeded"
   else
@@ -173,6 +186,18 @@ if [ -b /dev/ram1 ]; then
   check devices-default-null "container said: $out" grep -q 'write-null=ok' /tmp/devices.out
   check devices-run-removes-cgroup "$CG/skiff/devices still exists" gone $CG/skiff/devices
 fi
+
+# ---- bad input: a clear error and nothing left behind ----
+section bad-input
+for id in badlimit dotdot; do
+  $R create --bundle $B/$id $id >/tmp/$id.out 2>&1 </dev/null
+  rc=$?
+  check $id-refused "exit $rc: $(cat /tmp/$id.out)" one_line_error $rc /tmp/$id.out
+  check $id-nothing-left "state or cgroup left" \
+    sh -c "! $R state $id >/dev/null 2>&1 && [ ! -e $CG/skiff/$id ] && [ ! -e $CG/escape ]"
+done
+grep -q 'memory.limit' /tmp/badlimit.out || fail badlimit-names-field "$(cat /tmp/badlimit.out)"
+grep -q '"\.\."' /tmp/dotdot.out || fail dotdot-names-dotdot "$(cat /tmp/dotdot.out)"
 
 # ---- delete leaves nothing ----
 section leftovers
