@@ -125,12 +125,20 @@ TEST_F(PodmanTest, MemoryLimit) {
   ASSERT_FALSE(id.empty());
   std::string cg = pm_->cgroup_parents().back() + "/libpod-" + id;
   std::string limit_file = "/sys/fs/cgroup/memory" + cg + "/memory.limit_in_bytes";
-  if (cgroup_dirs(cg).empty())
-    GTEST_SKIP() << "skiff-runtime does not create the spec's cgroup yet (cgroups work not landed)";
-  std::ifstream f(limit_file);
-  long long limit = 0;
-  f >> limit;
-  EXPECT_EQ(limit, 64LL << 20) << limit_file;
+  ASSERT_FALSE(cgroup_dirs(cg).empty()) << "no cgroup " << cg;
+  auto read_number = [](const std::string& file) {
+    std::ifstream f(file);
+    long long v = -1;
+    f >> v;
+    return v;
+  };
+  EXPECT_EQ(read_number(limit_file), 64LL << 20) << limit_file;
+  // `podman update` hands the new resources to the runtime's `update --resources`.
+  auto up =
+      pm_->podman({"update", "--memory", "128m", "--cpu-quota", "50000", "--cpu-period", "100000", name});
+  EXPECT_EQ(up.status, 0) << up.out << up.err;
+  EXPECT_EQ(read_number(limit_file), 128LL << 20) << limit_file;
+  EXPECT_EQ(read_number("/sys/fs/cgroup/cpu" + cg + "/cpu.cfs_quota_us"), 50000) << "cpu quota of " << cg;
   auto rm = pm_->podman({"rm", "--force", "--time", "0", name});
   EXPECT_EQ(rm.status, 0) << rm.err;
   EXPECT_TRUE(cgroup_dirs(cg).empty()) << "container cgroup left behind: " << cg;
