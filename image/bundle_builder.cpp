@@ -6,6 +6,8 @@
 
 #include "container_rootfs.hpp"
 #include "error.hpp"
+#include "file_util.hpp"
+#include "seccomp_default.hpp"
 #include "spec.hpp"
 
 namespace skiff::image {
@@ -128,7 +130,13 @@ nlohmann::json build_bundle_config(const ImageConfig& image, const RunFlags& fla
   std::string hostname = flags.hostname.empty() ? "skiff" : flags.hostname;
   set_env(env, "HOSTNAME=" + hostname);
   if (flags.tty) set_env(env, "TERM=xterm");
-  for (const auto& e : flags.env) {
+  std::vector<std::string> user_env;
+  for (const auto& f : flags.env_files) {
+    auto from_file = read_env_file(f);
+    user_env.insert(user_env.end(), from_file.begin(), from_file.end());
+  }
+  user_env.insert(user_env.end(), flags.env.begin(), flags.env.end());
+  for (const auto& e : user_env) {
     if (e.empty() || e[0] == '=') throw Error("invalid environment variable \"" + e + "\"");
     if (e.find('=') == std::string::npos) {
       const char* v = std::getenv(e.c_str());
@@ -166,6 +174,26 @@ nlohmann::json build_bundle_config(const ImageConfig& image, const RunFlags& fla
     if (std::find(caps.begin(), caps.end(), upper_cap(c)) == caps.end()) caps.push_back(upper_cap(c));
   }
   proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+
+  // Docker's default seccomp profile, filtered for the container's capabilities, unless told otherwise.
+  if (flags.seccomp.empty()) {
+    spec["linux"]["seccomp"] = skiff::seccomp::default_profile(caps);
+  } else if (flags.seccomp != "unconfined") {
+    nlohmann::json profile;
+    try {
+      profile = nlohmann::json::parse(read_file(flags.seccomp));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error("seccomp profile " + flags.seccomp + ": not JSON (" + e.what() + ")");
+    }
+    try {
+      spec["linux"]["seccomp"] = skiff::seccomp::profile_to_oci(profile, caps);
+    } catch (const std::exception& e) {
+      throw Error(flags.seccomp + ": " + e.what());
+    }
+  }
+  // Merged: the default spec's resources already hold the device rules.
+  nlohmann::json resources = resources_from_flags(flags.resources);
+  for (auto it = resources.begin(); it != resources.end(); ++it) spec["linux"]["resources"][it.key()] = *it;
 
   spec["root"] = {{"path", "rootfs"}, {"readonly", flags.read_only}};
   spec["hostname"] = hostname;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "manifest.hpp"
+#include "run_flag_values.hpp"
 
 namespace skiff::image {
 
@@ -28,6 +29,11 @@ struct RunFlags {
   std::vector<std::string> tmpfs;    // --tmpfs CTR
   std::vector<std::string> cap_add, cap_drop;
   bool no_new_privileges = false;
+  std::vector<std::string> env_files;  // --env-file, applied before -e
+  // --security-opt seccomp=: "" for the default profile, "unconfined" for none, else a profile file
+  // (Docker's format or OCI's).
+  std::string seccomp;
+  ResourceFlags resources;  // --memory, --cpus, --pids-limit
 };
 
 // Docker's default capability set for containers.

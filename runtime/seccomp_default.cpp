@@ -47,7 +47,14 @@ const std::string& default_profile_data() {
 }
 
 json default_profile(const std::vector<std::string>& caps) {
-  json src = json::parse(default_profile_data());
+  return profile_to_oci(json::parse(default_profile_data()), caps);
+}
+
+json profile_to_oci(const json& src, const std::vector<std::string>& caps) {
+  if (!src.is_object() || !src.contains("defaultAction") || !src["defaultAction"].is_string())
+    throw Error("seccomp profile has no defaultAction");
+  if (src.contains("syscalls") && !src["syscalls"].is_array())
+    throw Error("seccomp profile: syscalls is not a list");
   std::string arch = native_arch_name();
   auto kernel = kernel_version();
   auto has_cap = [&](const std::string& c) { return std::find(caps.begin(), caps.end(), c) != caps.end(); };
@@ -56,14 +63,16 @@ json default_profile(const std::vector<std::string>& caps) {
   out["defaultAction"] = src["defaultAction"];
   if (src.contains("defaultErrnoRet")) out["defaultErrnoRet"] = src["defaultErrnoRet"];
   json archs = json::array();
-  for (const auto& m : src["archMap"]) {
+  // A profile without an archMap names its architectures directly (the OCI shape).
+  if (!src.contains("archMap") && src.contains("architectures")) out["architectures"] = src["architectures"];
+  for (const auto& m : src.value("archMap", json::array())) {
     if (m["architecture"] != arch) continue;
     archs.push_back(arch);
     for (const auto& sub : m["subArchitectures"]) archs.push_back(sub);
   }
   if (!archs.empty()) out["architectures"] = archs;
   json calls = json::array();
-  for (const auto& e : src["syscalls"]) {
+  for (const auto& e : src.value("syscalls", json::array())) {
     const json inc = e.value("includes", json::object());
     const json exc = e.value("excludes", json::object());
     if (inc.contains("caps") &&
@@ -79,7 +88,10 @@ json default_profile(const std::vector<std::string>& caps) {
         std::any_of(exc["caps"].begin(), exc["caps"].end(), [&](const json& c) { return has_cap(c); }))
       continue;
     if (exc.contains("arches") && contains(exc["arches"], arch)) continue;
-    json rule = {{"names", e["names"]}, {"action", e["action"]}};
+    if (!e.contains("action") || (!e.contains("names") && !e.contains("name")))
+      throw Error("seccomp profile: a syscalls entry needs names and an action");
+    json rule = {{"names", e.contains("names") ? e["names"] : json::array({e["name"]})},
+                 {"action", e["action"]}};
     if (e.contains("errnoRet")) rule["errnoRet"] = e["errnoRet"];
     if (e.contains("args")) rule["args"] = e["args"];
     calls.push_back(std::move(rule));

@@ -18,4 +18,9 @@ const std::string& default_profile_data();
 // are left out, as Docker and containerd do.
 nlohmann::json default_profile(const std::vector<std::string>& caps);
 
+// The same conversion for any profile in that format (`skiff run --security-opt seccomp=FILE`); a
+// profile already in the OCI shape (architectures, no includes/excludes) passes through. Throws Error
+// if it has no defaultAction.
+nlohmann::json profile_to_oci(const nlohmann::json& profile, const std::vector<std::string>& caps);
+
 }  // namespace skiff::seccomp

@@ -1,5 +1,6 @@
 // Each command group of the `skiff` CLI registers its subcommands here. One file per group:
-// network_cli.cpp (netns/), image_cli.cpp (image/, run/ps/stop/rm/logs), supervise_cli.cpp (later).
+// network_cli.cpp (netns/), image_cli.cpp (image/, run, rm), container_cli.cpp (ps, stop, logs),
+// supervise_cli.cpp (later).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,5 +14,6 @@ struct ExitCode {
 
 void register_network_commands(CLI::App& app, ExitCode& exit_code);
 void register_image_commands(CLI::App& app, ExitCode& exit_code);
+void register_container_commands(CLI::App& app, ExitCode& exit_code);
 
 }  // namespace skiff::cli

@@ -13,14 +13,18 @@
 #include "bundle_builder.hpp"
 #include "cli_commands.hpp"
 #include "container.hpp"
+#include "container_log.hpp"
 #include "container_rootfs.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
 #include "layout_import.hpp"
 #include "puller.hpp"
 #include "reference_index.hpp"
+#include "run_flag_values.hpp"
 #include "state.hpp"
 #include "store_gc.hpp"
+#include "store_locations.hpp"
+#include "unique_fd.hpp"
 
 namespace skiff::cli {
 
@@ -29,14 +33,7 @@ namespace img = skiff::image;
 namespace {
 
 img::StorePaths store() {
-  return img::StorePaths{img::StorePaths::default_root()};
-}
-
-// The runtime's state root: skiff-runtime's default, so both see the same containers;
-// $SKIFF_RUNTIME_ROOT moves it (tests).
-std::string runtime_root() {
-  const char* r = std::getenv("SKIFF_RUNTIME_ROOT");
-  return r && *r ? r : skiff::default_state_root();
+  return image_store();
 }
 
 std::string human_size(uint64_t b) {
@@ -84,17 +81,80 @@ std::string random_id() {
   return id;
 }
 
+// Docker's --security-opt forms: "key=value" (or the older "key:value"), and a bare
+// "no-new-privileges".
+void apply_security_opt(img::RunFlags& flags, const std::string& opt) {
+  size_t sep = opt.find_first_of("=:");
+  std::string key = opt.substr(0, sep);
+  std::string value = sep == std::string::npos ? "" : opt.substr(sep + 1);
+  if (key == "no-new-privileges" && (value.empty() || value == "true" || value == "false")) {
+    flags.no_new_privileges = value != "false";
+  } else if (key == "seccomp" && !value.empty()) {
+    flags.seccomp = value;
+  } else {
+    throw Error("--security-opt " + opt +
+                ": expected seccomp=FILE|unconfined or no-new-privileges[=true|false]");
+  }
+}
+
 struct RunArgs {
   img::RunFlags flags;
   std::string image, name, platform;
   bool rm = false, detach = false, interactive = false;
   std::vector<std::string> cmd;
+  LogLimits log_limits;
+};
+
+// Docker's --log-opt max-size=SIZE and max-file=N (the only two that mean anything here).
+void apply_log_opt(LogLimits& l, const std::string& opt) {
+  size_t eq = opt.find('=');
+  std::string key = opt.substr(0, eq), value = eq == std::string::npos ? "" : opt.substr(eq + 1);
+  if (key == "max-size" && !value.empty()) {
+    int64_t n = img::parse_size("log-opt max-size", value);
+    if (n <= 0) throw Error("--log-opt " + opt + ": the size must be positive");
+    l.max_size = static_cast<uint64_t>(n);
+  } else if (key == "max-file" && !value.empty() && value.size() < 4 &&
+             value.find_first_not_of("0123456789") == std::string::npos && std::stoi(value) > 0) {
+    l.max_files = static_cast<unsigned>(std::stoi(value));
+  } else {
+    throw Error("--log-opt " + opt + ": expected max-size=SIZE or max-file=N (1-999)");
+  }
+}
+
+// While a detached container is started, our stdin is /dev/null and our stdout/stderr the log pipe:
+// the runtime hands its own stdio to the container's init. Restored when this goes out of scope.
+class DetachedStdio {
+ public:
+  explicit DetachedStdio(int log_fd) {
+    UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!null) throw Error(errno, "open /dev/null");
+    for (int fd = 0; fd < 3; ++fd) {
+      saved_[fd].reset(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+      if (!saved_[fd]) throw Error(errno, "save stdio");
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    if (::dup2(null.get(), 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0)
+      throw Error(errno, "redirect stdio to the log");
+  }
+  ~DetachedStdio() {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    for (int fd = 0; fd < 3; ++fd)
+      if (saved_[fd]) ::dup2(saved_[fd].get(), fd);
+  }
+  DetachedStdio(const DetachedStdio&) = delete;
+  DetachedStdio& operator=(const DetachedStdio&) = delete;
+
+ private:
+  UniqueFd saved_[3];
 };
 
 int run_container(RunArgs& a) {
   auto paths = store();
   if (a.detach && a.rm)
     throw Error("--rm with -d is not supported yet (nothing would remove it after it exits)");
+  if (a.detach && a.flags.tty) throw Error("-t with -d is not supported (there is no console to attach to)");
   std::string id = a.name.empty() ? random_id() : a.name;
   skiff::validate_container_id(id);
   skiff::Runtime rt(runtime_root());
@@ -128,7 +188,14 @@ int run_container(RunArgs& a) {
   co.bundle = bundle.dir;
   int status;
   try {
-    status = rt.run(co, a.detach, /*keep=*/!a.rm);
+    if (a.detach) {
+      // The log keeper outlives us; the pipe's write end lives on only in the container.
+      UniqueFd log = start_log_keeper(bundle.dir, a.log_limits);
+      DetachedStdio stdio(log.get());
+      status = rt.run(co, /*detach=*/true, /*keep=*/true);
+    } else {
+      status = rt.run(co, /*detach=*/false, /*keep=*/!a.rm);
+    }
   } catch (...) {
     img::remove_container_rootfs(paths, id);
     throw;
@@ -255,19 +322,28 @@ void register_image_commands(CLI::App& app, ExitCode& exit_code) {
   run->add_option("--network", ra->flags.network, "none (default) or host");
   run->add_option("--cap-add", ra->flags.cap_add)->take_all()->allow_extra_args(false);
   run->add_option("--cap-drop", ra->flags.cap_drop)->take_all()->allow_extra_args(false);
+  run->add_option("--env-file", ra->flags.env_files, "Read KEY=VALUE lines from a file (before -e)")
+      ->take_all()
+      ->allow_extra_args(false);
+  run->add_option("-m,--memory", ra->flags.resources.memory, "Memory limit (64m, 1g)");
+  run->add_option("--cpus", ra->flags.resources.cpus, "CPU time limit in CPUs (0.5)");
+  run->add_option("--pids-limit", ra->flags.resources.pids_limit,
+                  "Maximum number of processes (-1: unlimited)");
+  auto log_opts = std::make_shared<std::vector<std::string>>();
+  run->add_option("--log-opt", *log_opts, "With -d: max-size=SIZE (default 10m), max-file=N (default 2)")
+      ->take_all()
+      ->allow_extra_args(false);
   run->add_option("--platform", ra->platform, "os/arch[/variant] when pulling");
   auto security_opts = std::make_shared<std::vector<std::string>>();
-  run->add_option("--security-opt", *security_opts, "no-new-privileges")->take_all()->allow_extra_args(false);
+  run->add_option("--security-opt", *security_opts, "seccomp=FILE|unconfined, no-new-privileges[=true|false]")
+      ->take_all()
+      ->allow_extra_args(false);
   run->add_option("image", ra->image, "Image reference or id")->required();
   // Everything after IMAGE is the container's command (replacing the image's Cmd), flags included.
   run->prefix_command();
   run->callback([=, &exit_code] {
-    for (const auto& s : *security_opts) {
-      if (s == "no-new-privileges" || s == "no-new-privileges:true")
-        ra->flags.no_new_privileges = true;
-      else
-        throw Error("--security-opt " + s + " is not supported yet");
-    }
+    for (const auto& s : *security_opts) apply_security_opt(ra->flags, s);
+    for (const auto& o : *log_opts) apply_log_opt(ra->log_limits, o);
     if (entrypoint_opt->count() > 0) ra->flags.entrypoint = std::vector<std::string>{*entrypoint};
     // prefix_command leaves the command words in remaining().
     auto rest = run->remaining();

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   skiff::cli::ExitCode code;
   skiff::cli::register_network_commands(app, code);
   skiff::cli::register_image_commands(app, code);
+  skiff::cli::register_container_commands(app, code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <nlohmann/json.hpp>
+
 #include "bundle_builder.hpp"
 #include "container_rootfs.hpp"
 #include "error.hpp"
@@ -44,6 +46,15 @@ class ContainerRun : public ::testing::Test {
     if (auto why = test::registry_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
     ASSERT_EQ(shared_->layout_error, "");
     ::setenv("SKIFF_AUTH_FILE", (tmp_ / "none.json").c_str(), 1);
+  }
+  void TearDown() override {
+    // A failed test may leave containers running: kill and remove them (mounts, cgroups) by id.
+    if (!shared_ || !shared_->reg) return;
+    std::string ids;
+    skiff("ps -a -q", &ids);
+    for (auto& c : ids)
+      if (c == '\n') c = ' ';
+    if (ids.find_first_not_of(' ') != std::string::npos) skiff("rm -f " + ids);
   }
   std::string image_ref() { return shared_->reg->host() + "/fixture/busybox:v1"; }
   StorePaths paths() { return StorePaths{tmp_ / "store"}; }
@@ -208,6 +219,185 @@ TEST_F(ContainerRun, UnknownImageIsAOneLineErrorAndLeavesNothing) {
       test::run("ls -A " + tmp_ / "store/containers" + " " + tmp_ / "store/tmp" + " | grep -v :$ | grep -c .",
                 &out),
       1);
+}
+
+// Names unique to this test process: containers' cgroups (/skiff/<id>) are host-wide.
+std::string unique_name(const std::string& base) {
+  return "img-" + base + "-" + std::to_string(::getpid());
+}
+
+TEST_F(ContainerRun, DefaultSeccompProfileBlocksWhatDockersBlocksAndSecurityOptChangesIt) {
+  std::string out;
+  // keyctl is outside Docker's default allow list: EPERM from the filter, not from the kernel.
+  EXPECT_EQ(skiff("run --rm " + image_ref() + " sk-syscall keyctl", &out), 1) << out;
+  EXPECT_NE(out.find("keyctl: Operation not permitted (errno 1)"), std::string::npos) << out;
+  EXPECT_EQ(skiff("run --rm --security-opt seccomp=unconfined " + image_ref() + " sk-syscall keyctl", &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("keyctl: ok"), std::string::npos) << out;
+  // A profile file in Docker's format: everything allowed but keyctl, which fails with ENOSYS.
+  test::write_text(tmp_ / "profile.json",
+                   R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["keyctl"],)"
+                   R"("action":"SCMP_ACT_ERRNO","errnoRet":38}]})");
+  EXPECT_EQ(
+      skiff("run --rm --security-opt seccomp=" + tmp_ / "profile.json " + image_ref() + " sk-syscall keyctl",
+            &out),
+      1)
+      << out;
+  EXPECT_NE(out.find("(errno 38)"), std::string::npos) << out;
+  // The profile follows the capabilities: the mount rule is there only with CAP_SYS_ADMIN.
+  EXPECT_EQ(
+      skiff("run --rm -u root --cap-add SYS_ADMIN --tmpfs /mnt " + image_ref() + " sk-syscall mount", &out),
+      0)
+      << out;
+  EXPECT_EQ(skiff("run --rm -u root --tmpfs /mnt " + image_ref() + " sk-syscall mount", &out), 1) << out;
+  EXPECT_NE(out.find("(errno 1)"), std::string::npos) << out;
+}
+
+TEST_F(ContainerRun, BadSecurityOptAndProfileAreOneLineErrorsAndLeaveNothing) {
+  std::string out;
+  ASSERT_EQ(skiff("pull -q " + image_ref(), &out), 0) << out;
+  test::write_text(tmp_ / "broken.json", "{\"defaultAction\": ");
+  test::write_text(tmp_ / "noaction.json", "{\"syscalls\": []}");
+  for (const std::string& flags :
+       {"--security-opt seccomp=" + tmp_ / "missing.json", "--security-opt seccomp=" + tmp_ / "broken.json",
+        "--security-opt seccomp=" + tmp_ / "noaction.json", std::string("--security-opt apparmor=x"),
+        std::string("--memory 12x"), std::string("--memory 1k"), std::string("--cpus 0"),
+        std::string("--cpus 999"), std::string("--cpus abc"), std::string("--pids-limit -5"),
+        "--env-file " + tmp_ / "missing.env"}) {
+    EXPECT_NE(skiff("run --rm " + flags + " " + image_ref() + " true", &out), 0) << flags;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << flags << ": " << out;
+    EXPECT_EQ(out.rfind("skiff: ", 0), 0u) << flags << ": " << out;
+    test::run(
+        "ls -A " + tmp_ / "store/containers" + " " + tmp_ / "state" + " 2>/dev/null | grep -v :$ | grep -c .",
+        &out);
+    EXPECT_EQ(std::atoi(out.c_str()), 0) << flags << " left something behind";
+  }
+}
+
+TEST_F(ContainerRun, EnvFileComesBeforeDashE) {
+  test::write_text(
+      tmp_ / "a.env",
+      "# a comment\n\n  A=from file with spaces  \nB=from-file\nSKIFF_PASSED_THROUGH\nSKIFF_UNSET_NAME\n");
+  ::setenv("SKIFF_PASSED_THROUGH", "ours", 1);
+  ::unsetenv("SKIFF_UNSET_NAME");
+  std::string out;
+  ASSERT_EQ(skiff("run --rm --env-file " + tmp_ / "a.env" + " -e B=from-flag " + image_ref() +
+                      " sh -c 'echo \"[$A][$B][$SKIFF_PASSED_THROUGH][${SKIFF_UNSET_NAME-unset}]\"'",
+                  &out),
+            0)
+      << out;
+  EXPECT_EQ(out, "[from file with spaces  ][from-flag][ours][unset]\n");
+  test::write_text(tmp_ / "bad.env", "OK=1\nBAD KEY=2\n");
+  EXPECT_NE(skiff("run --rm --env-file " + tmp_ / "bad.env " + image_ref() + " true", &out), 0);
+  EXPECT_NE(out.find("bad.env:2"), std::string::npos) << out;
+}
+
+TEST_F(ContainerRun, MemoryCpusAndPidsLimitsLandInTheContainersCgroups) {
+  if (::access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) != 0 ||
+      ::access("/sys/fs/cgroup/pids", F_OK) != 0 || ::access("/sys/fs/cgroup/cpu", F_OK) != 0)
+    GTEST_SKIP() << "needs the v1 memory, cpu and pids hierarchies (this test reads them)";
+  std::string name = unique_name("limits"), out;
+  ASSERT_EQ(
+      skiff("run -d --name " + name + " --memory 64m --cpus 0.5 --pids-limit 50 " + image_ref() + " sleep 60",
+            &out),
+      0)
+      << out;
+  auto state = nlohmann::json::parse(read_file(tmp_ / "state/" + name + "/state.json"));
+  std::string pid = std::to_string(state["pid"].get<int>());
+  // The container's own cgroups, as its init's /proc/<pid>/cgroup names them.
+  auto cgroup_file = [&](const std::string& hierarchy, const std::string& file) {
+    std::string line;
+    test::run("grep -E '^[0-9]+:([^:]*,)?" + hierarchy + "(,[^:]*)?:' /proc/" + pid + "/cgroup | cut -d: -f3",
+              &line);
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    std::string v = read_file("/sys/fs/cgroup/" + hierarchy + line + "/" + file);
+    return v.substr(0, v.find('\n'));
+  };
+  EXPECT_EQ(cgroup_file("memory", "memory.limit_in_bytes"), "67108864");
+  EXPECT_EQ(cgroup_file("cpu", "cpu.cfs_quota_us"), "50000");
+  EXPECT_EQ(cgroup_file("cpu", "cpu.cfs_period_us"), "100000");
+  EXPECT_EQ(cgroup_file("pids", "pids.max"), "50");
+  EXPECT_EQ(skiff("stop -t 0 " + name, &out), 0) << out;
+  EXPECT_EQ(skiff("rm " + name, &out), 0) << out;
+  // The pids limit holds: the fifth process cannot be forked (and the shell gives up).
+  EXPECT_NE(skiff("run --rm --pids-limit 4 " + image_ref() +
+                      " sh -c 'sleep 2 & sleep 2 & sleep 2 & sleep 2 & sleep 2 & wait; echo done'",
+                  &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("can't fork"), std::string::npos) << out;
+  EXPECT_EQ(out.find("done"), std::string::npos) << out;
+}
+
+TEST_F(ContainerRun, DetachedContainerPsLogsWithRotationAndStop) {
+  std::string name = unique_name("logs"), out;
+  // 300 numbered lines (about 2.6 kB) through 1 kB files: rotated at least twice, all kept (5 files).
+  ASSERT_EQ(
+      skiff("run -d --name " + name + " --log-opt max-size=1k --log-opt max-file=5 " + image_ref() +
+                " sh -c 'trap \"echo got-term; exit 3\" TERM; i=0; while [ $i -lt 300 ]; do echo line-$i; "
+                "i=$((i+1)); done; echo ready >&2; while true; do sleep 0.1; done'",
+            &out),
+      0)
+      << out;
+  EXPECT_EQ(out, name + "\n");
+  for (int i = 0; i < 200 && out.find("ready") == std::string::npos; ++i) {
+    skiff("logs " + name, &out);
+    ::usleep(50 * 1000);
+  }
+  ASSERT_NE(out.find("ready"), std::string::npos) << out;
+  std::string want;
+  for (int i = 0; i < 300; ++i) want += "line-" + std::to_string(i) + "\n";
+  EXPECT_EQ(out, want + "ready\n");  // stdout and stderr, in order, across the rotated files
+  EXPECT_TRUE(exists(tmp_ / "store/containers/" + name + "/container.log.2"));
+  EXPECT_FALSE(exists(tmp_ / "store/containers/" + name + "/container.log.5"));
+  ASSERT_EQ(skiff("ps", &out), 0) << out;
+  EXPECT_NE(out.find(name), std::string::npos) << out;
+  EXPECT_NE(out.find("running"), std::string::npos) << out;
+  // stop: the stop signal reaches the container's trap; it exits on its own well before the timeout.
+  ASSERT_EQ(skiff("stop -t 30 " + name, &out), 0) << out;
+  EXPECT_EQ(out, name + "\n");
+  ASSERT_EQ(skiff("logs -f " + name, &out), 0) << out;  // -f on a finished log returns
+  EXPECT_EQ(out, want + "ready\ngot-term\n");
+  ASSERT_EQ(skiff("ps -q", &out), 0) << out;
+  EXPECT_EQ(out.find(name), std::string::npos) << out;  // not running: only with -a
+  ASSERT_EQ(skiff("ps -a", &out), 0) << out;
+  EXPECT_NE(out.find("stopped"), std::string::npos) << out;
+  EXPECT_EQ(skiff("stop " + name, &out), 0) << out;  // already stopped: fine
+  ASSERT_EQ(skiff("rm " + name, &out), 0) << out;
+  EXPECT_FALSE(exists(tmp_ / "store/containers/" + name));
+  EXPECT_NE(skiff("logs " + name, &out), 0);
+  EXPECT_NE(out.find("no such container"), std::string::npos) << out;
+}
+
+TEST_F(ContainerRun, StopKillsAContainerThatIgnoresItsStopSignal) {
+  // sleep as the pid namespace's init has no SIGTERM handler: the kernel drops the signal.
+  std::string name = unique_name("stubborn"), out;
+  ASSERT_EQ(skiff("run -d --name " + name + " " + image_ref() + " sleep 1000", &out), 0) << out;
+  ASSERT_EQ(skiff("stop -t 1 " + name, &out), 0) << out;
+  ASSERT_EQ(skiff("ps -a", &out), 0) << out;
+  EXPECT_NE(out.find("stopped"), std::string::npos) << out;
+  EXPECT_NE(skiff("stop no-such-container", &out), 0);
+  EXPECT_NE(out.find("no-such-container"), std::string::npos) << out;
+  ASSERT_EQ(skiff("rm " + name, &out), 0) << out;
+}
+
+TEST_F(ContainerRun, LogsFollowEndsWhenTheContainerDoes) {
+  std::string name = unique_name("follow"), out;
+  ASSERT_EQ(skiff("run -d --name " + name + " " + image_ref() + " sh -c 'echo one; sleep 1; echo two'", &out),
+            0)
+      << out;
+  // Whatever comes after `logs -f` started is printed, and it returns once the output has ended.
+  EXPECT_EQ(test::run("timeout 30 env SKIFF_IMAGE_STORE=" + tmp_ / "store" + " " + SKIFF_BINARY +
+                          " logs -f " + name,
+                      &out),
+            0);
+  EXPECT_EQ(out, "one\ntwo\n");
+  // A foreground container's output is not kept.
+  ASSERT_EQ(skiff("run --name " + name + "-fg " + image_ref() + " true", &out), 0) << out;
+  EXPECT_NE(skiff("logs " + name + "-fg", &out), 0);
+  EXPECT_NE(out.find("not started with -d"), std::string::npos) << out;
+  EXPECT_EQ(skiff("rm " + name + " " + name + "-fg", &out), 0) << out;
 }
 
 }  // namespace

@@ -1,0 +1,198 @@
+#include "container_log.hpp"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "error.hpp"
+
+namespace skiff::cli {
+
+namespace {
+
+constexpr const char* kLog = "container.log";
+constexpr const char* kLock = "log.lock";
+
+std::string rotated(unsigned n) {
+  return std::string(kLog) + "." + std::to_string(n);
+}
+
+bool write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+int open_log(int dir_fd) {
+  return ::openat(dir_fd, kLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+}
+
+// container.log.(n-1) -> .n, ..., container.log -> .1; the oldest falls off.
+void rotate(int dir_fd, unsigned max_files) {
+  if (max_files <= 1) {
+    ::unlinkat(dir_fd, kLog, 0);
+    return;
+  }
+  for (unsigned n = max_files - 1; n > 1; --n)
+    ::renameat(dir_fd, rotated(n - 1).c_str(), dir_fd, rotated(n).c_str());
+  ::renameat(dir_fd, kLog, dir_fd, rotated(1).c_str());
+}
+
+// The keeper's whole life: fd 0 is the pipe, fd 3 the container directory, fd 4 the locked log.lock.
+[[noreturn]] void keep_log(const LogLimits& limits) {
+  int dir_fd = 3;
+  UniqueFd log(open_log(dir_fd));
+  if (!log) ::_exit(1);
+  struct stat st {};
+  uint64_t size = ::fstat(log.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  std::vector<char> buf(64 * 1024);
+  for (;;) {
+    ssize_t n = ::read(0, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    // Each file stays within max_size and, where lines fit, ends at a line's end.
+    const char* p = buf.data();
+    auto left = static_cast<uint64_t>(n);
+    while (left > 0 && log) {
+      uint64_t room = size < limits.max_size ? limits.max_size - size : 0;
+      uint64_t take = left;
+      if (left > room) {
+        const void* nl = room > 0 ? ::memrchr(p, '\n', room) : nullptr;
+        take = nl ? static_cast<uint64_t>(static_cast<const char*>(nl) - p) + 1 : (size > 0 ? 0 : room);
+      }
+      // A log that cannot be written (disk full) drops output rather than blocking the container.
+      if (take > 0 && write_all(log.get(), p, take)) size += take;
+      p += take;
+      left -= take;
+      if (left > 0) {
+        rotate(dir_fd, limits.max_files);
+        log.reset(open_log(dir_fd));  // fails once the container directory is gone (skiff rm)
+        size = 0;
+      }
+    }
+    if (!log) break;
+  }
+  ::_exit(0);
+}
+
+}  // namespace
+
+UniqueFd start_log_keeper(const std::string& dir, const LogLimits& limits) {
+  if (limits.max_size == 0 || limits.max_files == 0) throw Error("log limits must be positive");
+  UniqueFd dir_fd(::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!dir_fd) throw Error(errno, "open " + dir);
+  UniqueFd lock(::openat(dir_fd.get(), kLock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!lock) throw Error(errno, "create " + dir + "/" + kLock);
+  // Taken here, before the keeper exists, so that a reader right after `run -d` sees a live log.
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) throw Error(errno, "lock " + dir + "/" + kLock);
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw Error(errno, "pipe");
+  UniqueFd rd(p[0]), wr(p[1]);
+  pid_t child = ::fork();
+  if (child < 0) throw Error(errno, "fork log keeper");
+  if (child == 0) {
+    // Double fork: the keeper is re-parented and reaped by init, never our zombie.
+    ::setsid();
+    if (::fork() != 0) ::_exit(0);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) ::signal(sig, SIG_IGN);
+    int null = ::open("/dev/null", O_RDWR);
+    // Copies above every low number first, so that moving them into place clobbers none of them.
+    int in = ::fcntl(rd.get(), F_DUPFD, 100), d = ::fcntl(dir_fd.get(), F_DUPFD, 100),
+        l = ::fcntl(lock.get(), F_DUPFD, 100);
+    if (null < 0 || in < 0 || d < 0 || l < 0) ::_exit(1);
+    ::dup2(in, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::dup2(d, 3);
+    ::dup2(l, 4);
+    ::syscall(SYS_close_range, 5U, ~0U, 0U);
+    keep_log(limits);
+  }
+  int status;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return wr;
+}
+
+bool has_log(const std::string& dir) {
+  struct stat st {};
+  return ::stat((dir + "/" + kLock).c_str(), &st) == 0;
+}
+
+namespace {
+
+// Copies what `fd` has from its offset to its end. Returns false on a write error (reader went away).
+bool drain(int fd, int out_fd) {
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return true;
+    if (!write_all(out_fd, buf, static_cast<size_t>(n))) return false;
+  }
+}
+
+bool keeper_running(const std::string& dir) {
+  UniqueFd lock(::open((dir + "/" + kLock).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!lock) return false;
+  return ::flock(lock.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+bool same_file(int fd, const std::string& path) {
+  struct stat a {
+  }, b{};
+  return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_ino == b.st_ino &&
+         a.st_dev == b.st_dev;
+}
+
+}  // namespace
+
+void copy_log(const std::string& dir, int out_fd, bool follow) {
+  if (!has_log(dir)) throw Error("it was not started with -d: its output was not kept");
+  // Rotated files, oldest first, then the live one.
+  std::vector<unsigned> olds;
+  for (unsigned n = 1; n < 1000; ++n) {
+    struct stat st {};
+    if (::stat((dir + "/" + rotated(n)).c_str(), &st) != 0) break;
+    olds.push_back(n);
+  }
+  for (auto it = olds.rbegin(); it != olds.rend(); ++it) {
+    UniqueFd f(::open((dir + "/" + rotated(*it)).c_str(), O_RDONLY | O_CLOEXEC));
+    if (f && !drain(f.get(), out_fd)) return;
+  }
+  std::string live = dir + "/" + kLog;
+  UniqueFd cur(::open(live.c_str(), O_RDONLY | O_CLOEXEC));
+  if (cur && !drain(cur.get(), out_fd)) return;
+  if (!follow) return;
+  for (;;) {
+    // Checked before the drain: whatever the keeper wrote before it exited is read afterwards.
+    bool running = keeper_running(dir);
+    if (cur && !drain(cur.get(), out_fd)) return;
+    if (!cur || !same_file(cur.get(), live)) {
+      // Rotated (or not created yet): the rest of the old file was read above; go on with the new one.
+      UniqueFd next(::open(live.c_str(), O_RDONLY | O_CLOEXEC));
+      if (next) {
+        cur = std::move(next);
+        continue;
+      }
+    }
+    if (!running) return;
+    ::usleep(100 * 1000);
+  }
+}
+
+}  // namespace skiff::cli
