@@ -33,6 +33,9 @@ done
 skip() { echo "SKIP: $*" >&2; exit 77; }
 log() { echo "cgroup-v2-vm: $*" >&2; }
 
+# The initramfs carries the fixture rootfs with its owners and its root-only directories.
+((EUID == 0)) || skip "needs root (the initramfs copies the fixture rootfs with its owners)"
+
 # ---- qemu ----
 if ! command -v qemu-system-x86_64 >/dev/null; then
   if ((EUID == 0)) && command -v apt-get >/dev/null; then
@@ -64,7 +67,7 @@ elif [[ -n $kernel_pkg ]] && mkdir -p "$cache" 2>/dev/null && [[ -w $cache ]]; t
 fi
 if [[ -z $kdir ]]; then
   # No package index or no network: any kernel already cached will do.
-  kdir=$(find "$cache" -mindepth 1 -maxdepth 1 -name 'linux-image-*' -type d 2>/dev/null | sort | tail -1)
+  kdir=$(find "$cache" -mindepth 1 -maxdepth 1 -name 'linux-image-*' -type d 2>/dev/null | sort | tail -1 || true)
 fi
 [[ -n $kdir ]] || skip "Debian's kernel package (${kernel_pkg:-linux-image-amd64}) cannot be downloaded into $cache"
 vmlinuz=$(find "$kdir/boot" -name 'vmlinuz-*' | head -1)

@@ -145,7 +145,17 @@ if start_container $id; then
     check update-malformed-refused "memory.max changed to $(val $d/memory.max)" [ "$(val $d/memory.max)" = 104857600 ]
   fi
 
+  # An exec'd process joins the container's cgroup.
+  $R exec --detach --pid-file /tmp/cpu.exec.pid $id sleep 600 2>/tmp/cpu.exec || fail exec-detach "$(cat /tmp/cpu.exec)"
+  check exec-joins-cgroup "exec'd pid $(cat /tmp/cpu.exec.pid 2>/dev/null), cgroup.procs: $(val $d/cgroup.procs)" \
+    grep -qx "$(cat /tmp/cpu.exec.pid 2>/dev/null)" $d/cgroup.procs
+
   $R pause $id 2>/tmp/cpu.pause || fail pause "$(cat /tmp/cpu.pause)"
+  # Frozen, the busy loop gets no CPU time at all.
+  before=$(key $d/cpu.stat usage_usec)
+  sleep 0.5
+  check pause-stops-cpu "usage_usec went from $before to $(key $d/cpu.stat usage_usec) while paused" \
+    [ "$(key $d/cpu.stat usage_usec)" = "$before" ]
   check pause-freezes "cgroup.freeze $(val $d/cgroup.freeze), cgroup.events: $(val $d/cgroup.events)" \
     [ "$(val $d/cgroup.freeze) $(key $d/cgroup.events frozen)" = "1 1" ]
   check pause-state-paused "state is $(status $id)" is_status $id paused
