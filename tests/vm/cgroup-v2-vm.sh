@@ -151,6 +151,9 @@ rootless_ids='.linux.uidMappings = [{containerID: 0, hostID: 1000, size: 1}]
 bundle rootless-deleg rootless "$rootless_ids"' | .linux.cgroupsPath = "/deleg/rl"
   | .linux.resources = {memory: {limit: (48*$m)}, pids: {limit: 20}}
   | .process.args = ["sleep", "600"]' --argjson m $mib
+bundle rootless-partial rootless "$rootless_ids"' | .linux.cgroupsPath = "/deleg/partial/rl3"
+  | .linux.resources = {memory: {limit: (48*$m)}, pids: {limit: 20}}
+  | .process.args = ["true"]' --argjson m $mib
 bundle rootless-nodeleg rootless "$rootless_ids"' | .linux.cgroupsPath = "/nodeleg/rl"
   | .linux.resources = {memory: {limit: (48*$m)}, pids: {limit: 20}}
   | .process.args = ["cat", "/proc/self/cgroup"]' --argjson m $mib

@@ -244,6 +244,18 @@ else
   fail rootless-deleg-cgroup "no $d; runtime said: $(tr '\n' ' ' </tmp/rl.out)"
   as_user "$R delete --force rl" 2>/dev/null
 fi
+# Delegated without the memory controller: a memory limit cannot be enforced there, which is an
+# error naming it (only rootless without any delegation gets away with a warning).
+mkdir $CG/deleg/partial
+echo +pids >$CG/deleg/partial/cgroup.subtree_control
+chown 1000:1000 $CG/deleg/partial $CG/deleg/partial/cgroup.procs $CG/deleg/partial/cgroup.subtree_control
+as_user "$R create --bundle $B/rootless-partial rl3 </dev/null >/tmp/rl3.out 2>&1"
+rc=$?
+check rootless-partial-refused "exit $rc: $(cat /tmp/rl3.out)" one_line_error $rc /tmp/rl3.out
+check rootless-partial-names-memory "said: $(cat /tmp/rl3.out)" grep -q 'memory' /tmp/rl3.out
+check rootless-partial-nothing-left "cgroup or state left" \
+  sh -c "[ ! -e $CG/deleg/partial/rl3 ] && [ ! -e /run/user/1000/skiff-runtime/rl3 ]"
+rmdir $CG/deleg/partial
 # Without delegation: from the root cgroup, into a root-owned subtree.
 su skiff -s /bin/sh -c "export XDG_RUNTIME_DIR=/run/user/1000; $R run --bundle $B/rootless-nodeleg rl2 </dev/null >/tmp/rl2.out 2>/tmp/rl2.err"
 rc=$?
