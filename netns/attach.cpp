@@ -170,6 +170,14 @@ Attachment NetworkStore::attach(const AttachRequest& req, const NetnsRef& netns)
               .peer_mac = a.mac});
   // Deleting the host end deletes the peer in the container too.
   undo.add([&] { h.delete_link_if_exists(a.host_veth); });
+  // Only containers with published ports can reach themselves through DNAT. Hairpin mode also echoes
+  // flooded frames (ARP, IPv6 neighbour solicitations) back to their sender, so it is not set on
+  // ports that do not need it.
+  if (!a.ports.empty()) {
+    auto hv = h.link(a.host_veth);
+    if (!hv) throw Error(ENODEV, "veth " + a.host_veth + " vanished after creation");
+    h.set_hairpin(hv->index);
+  }
   crash_point("veth");
 
   {

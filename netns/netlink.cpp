@@ -1,6 +1,7 @@
 #include "netlink.hpp"
 
 #include <linux/if.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/route/link/veth.h>
@@ -152,6 +153,23 @@ void NlSocket::add_veth(const VethSpec& spec) const {
   rtnl_link_set_addr(peer.get(), mac.get());
   check_nl(rtnl_link_add(sock_.get(), host.get(), NLM_F_CREATE | NLM_F_EXCL),
            "create veth " + spec.host_name + " (peer " + spec.peer_name + ")");
+}
+
+void NlSocket::set_hairpin(int index) const {
+  // RTM_SETLINK for family AF_BRIDGE with IFLA_PROTINFO { IFLA_BRPORT_MODE = 1 }, as
+  // `bridge link set dev X hairpin on` sends it (libnl-route has no setter for port modes).
+  std::unique_ptr<nl_msg, void (*)(nl_msg*)> msg(nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK),
+                                                 nlmsg_free);
+  if (!msg) throw Error(ENOMEM, "allocate netlink message");
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_BRIDGE;
+  ifi.ifi_index = index;
+  const std::string what = "set hairpin mode on bridge port " + std::to_string(index);
+  if (nlmsg_append(msg.get(), &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) throw Error(ENOMEM, what);
+  nlattr* pi = nla_nest_start(msg.get(), IFLA_PROTINFO | NLA_F_NESTED);
+  if (!pi || nla_put_u8(msg.get(), IFLA_BRPORT_MODE, 1) < 0) throw Error(ENOMEM, what);
+  nla_nest_end(msg.get(), pi);
+  check_nl(nl_send_sync(sock_.get(), msg.release()), what);  // nl_send_sync frees the message
 }
 
 void NlSocket::delete_link(const std::string& name) const {

@@ -83,6 +83,13 @@ class NlSocket {
   // One RTM_NEWLINK: the host end up and enslaved, the peer created inside its namespace.
   void add_veth(const VethSpec& spec) const;
 
+  // Turns on hairpin mode of the bridge port `index`: the bridge may send a frame back out of the
+  // port it came in on. Needed for a container reaching its own published port while the host's
+  // bridge-netfilter is on (net.bridge.bridge-nf-call-iptables, on by default where br_netfilter is
+  // built in): DNAT then happens at the bridge, which bridges the packet back to its sender's port
+  // instead of routing it, and drops it there without hairpin mode.
+  void set_hairpin(int index) const;
+
   void delete_link(const std::string& name) const;  // throws ENODEV if absent
   bool delete_link_if_exists(const std::string& name) const;
   void set_up(int index) const;

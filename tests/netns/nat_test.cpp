@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <fstream>
+
 #include "error.hpp"
 #include "file_util.hpp"
 #include "netlink.hpp"
@@ -40,6 +42,7 @@ class NatTest : public HostNetnsTest {
     NftContext nft;
     return nft.run_output("list table inet skiff");
   }
+  void expect_hairpin_to_own_port(const char* bridge_nf_call_iptables);
   UniqueFd outside_;
   std::unique_ptr<NetworkStore> store_;
 };
@@ -118,6 +121,47 @@ TEST_F(NatTest, PublishedPortFromOutsideFromTheHostAndHairpin) {
   EXPECT_TRUE(store_->detach("natnet", "b"));
   EXPECT_FALSE(skiff_table_exists());
   EXPECT_EQ(read_if_sysctl("natnet", "route_localnet"), "0");
+}
+
+// A container reaching its own published port through the host's address: the packet enters the
+// host from the bridge, is DNATed back to the very address it came from, and must leave through the
+// bridge again (masqueraded, so the answer returns the same way). A second container does the same.
+// With bridge-netfilter on (the default here), DNAT happens at the bridge and the packet is bridged
+// back out of the port it came in on: that needs the port's hairpin mode. Without it, the host routes
+// the packet. Both are tested (the switch is per network namespace: this one is the test's).
+void NatTest::expect_hairpin_to_own_port(const char* bridge_nf_call_iptables) {
+  {
+    std::ofstream f("/proc/sys/net/bridge/bridge-nf-call-iptables");
+    if (!f) GTEST_SKIP() << "no /proc/sys/net/bridge (bridge-netfilter not in this kernel)";
+    f << bridge_nf_call_iptables;
+  }
+  if (read_file("/proc/sys/net/bridge/bridge-nf-call-iptables") !=
+      std::string(bridge_nf_call_iptables) + "\n")
+    GTEST_FAIL() << "could not set bridge-nf-call-iptables in the test's namespace";
+  UniqueFd ns_a, ns_b;
+  Attachment a = attach("a", ns_a, {"8080:80"});
+  Attachment b = attach("b", ns_b);
+  uint16_t port = 80;
+  UniqueFd l = tcp_listener(ns_a.get(), port);
+
+  auto r = tcp_roundtrip(ns_a.get(), kHostUplink, 8080, l.get());
+  EXPECT_TRUE(r.ok) << "a to its own port through the host address: " << r.error;
+  EXPECT_EQ(r.peer_seen, a.gateway);
+  r = tcp_roundtrip(ns_a.get(), a.gateway, 8080, l.get());
+  EXPECT_TRUE(r.ok) << "a to its own port through the gateway address: " << r.error;
+  r = tcp_roundtrip(ns_b.get(), kHostUplink, 8080, l.get());
+  EXPECT_TRUE(r.ok) << "b through the host address: " << r.error;
+  EXPECT_EQ(r.peer_seen, a.gateway);
+  r = tcp_roundtrip(ns_a.get(), kHostUplink, 8080, l.get());
+  EXPECT_TRUE(r.ok) << "a again after b: " << r.error;
+}
+
+TEST_F(NatTest, HairpinToItsOwnPublishedPort) {
+  expect_hairpin_to_own_port("1");
+}
+
+TEST_F(NatTest, HairpinToItsOwnPublishedPortWithoutBridgeNetfilter) {
+  expect_hairpin_to_own_port("0");
 }
 
 TEST_F(NatTest, PublishedOnOneHostAddressOnly) {
