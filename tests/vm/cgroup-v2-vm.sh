@@ -141,6 +141,9 @@ bundle devices root '.mounts += [{destination: "/dev/ram0", type: "bind", source
                                  {destination: "/dev/ram1", type: "bind", source: "/dev/ram1", options: ["bind"]}]
   | .linux.resources = {devices: [{allow: false, access: "rwm"}, {allow: true, type: "b", major: 1, minor: 0, access: "r"}]}
   | .process.args = ["sh", "-c", "dd if=/dev/ram0 of=/dev/null bs=512 count=1 2>/dev/null && echo read-ram0=ok || echo read-ram0=denied; dd if=/dev/zero of=/dev/ram0 bs=512 count=1 2>/dev/null && echo write-ram0=ok || echo write-ram0=denied; dd if=/dev/ram1 of=/dev/null bs=512 count=1 2>/dev/null && echo read-ram1=ok || echo read-ram1=denied; echo null >/dev/null && echo write-null=ok"]'
+# A container whose processes live in a sub-cgroup of its own (as systemd or a nested runtime in it
+# arranges things).
+bundle nested root '.process.args = ["sleep", "600"]'
 # Bad input: a limit out of range, a cgroupsPath climbing out with "..".
 bundle badlimit root '.linux.resources = {memory: {limit: -5}} | .process.args = ["true"]'
 bundle dotdot root '.linux.cgroupsPath = "/skiff/../escape" | .process.args = ["true"]'

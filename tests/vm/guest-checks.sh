@@ -44,6 +44,7 @@ is_status() { [ "$(status "$1")" = "$2" ]; }
 procs_at_most() { [ "$(wc -l <"$1/cgroup.procs")" -le "$2" ]; }
 procs_empty() { [ -z "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
 gone() { [ ! -e "$1" ]; }
+dead() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"; } # gone or a zombie
 # start_container ID: create + start in the background; the container's stdout/stderr go to /tmp/ID.out.
 start_container() {
   if ! $R create --bundle "$B/$1" "$1" >"/tmp/$1.out" 2>&1 </dev/null; then
@@ -195,6 +196,22 @@ if [ -b /dev/ram1 ]; then
   check devices-denied-other "container said: $out" grep -q 'read-ram1=denied' /tmp/devices.out
   check devices-default-null "container said: $out" grep -q 'write-null=ok' /tmp/devices.out
   check devices-run-removes-cgroup "$CG/skiff/devices still exists" gone $CG/skiff/devices
+fi
+
+# ---- processes in a sub-cgroup: ps sees them, delete kills them and removes the whole tree ----
+section nested
+id=nested d=$CG/skiff/nested
+if start_container $id; then
+  init=$(cat $d/cgroup.procs)
+  mkdir $d/inner $d/inner/deeper
+  echo "$init" >$d/inner/deeper/cgroup.procs
+  nps=$($R ps $id 2>/dev/null | tail -n +2 | wc -l)
+  check nested-ps-sees-sub-cgroups "ps shows $nps processes" [ "$nps" = 1 ]
+  $R delete --force $id 2>/tmp/nested.delete
+  check nested-delete-removes-tree "$d still exists: $(cat /tmp/nested.delete)" gone $d
+  check nested-delete-kills "init $init is still alive" dead "$init"
+  # Whatever is left must not linger into later checks.
+  [ -e $d ] && { kill -9 "$init"; sleep 0.2; rmdir $d/inner/deeper $d/inner $d; }
 fi
 
 # ---- bad input: a clear error and nothing left behind ----
