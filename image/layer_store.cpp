@@ -66,7 +66,11 @@ void LayerStore::unpack_one(const Descriptor& layer, const Digest& diff_id, cons
     UniqueFd layers(::open(paths_.layers().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (layers) ::fsync(layers.get());
   } catch (...) {
+    // A failed extraction leaves the store as it was: no half layer, no lock file, and not the blob
+    // either (content that cannot be extracted is of no use; a retry fetches it again).
     remove_all(tmp);
+    blobs_.remove(layer.digest);
+    lock.release_and_remove();
     throw;
   }
   lock.release_and_remove();
