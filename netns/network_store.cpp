@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -74,6 +76,13 @@ std::optional<NetworkConfig> NetworkStore::get(const std::string& name) const {
   }
 }
 
+// Whether `name` in directory `dir` is a directory, also where readdir does not say (DT_UNKNOWN).
+static bool is_dir_entry(int dir_fd, const dirent& e) {
+  if (e.d_type != DT_UNKNOWN) return e.d_type == DT_DIR;
+  struct stat st {};
+  return ::fstatat(dir_fd, e.d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
 std::vector<NetworkConfig> NetworkStore::list() const {
   std::vector<NetworkConfig> out;
   DIR* d = ::opendir(dir_.c_str());
@@ -84,14 +93,25 @@ std::vector<NetworkConfig> NetworkStore::list() const {
   std::vector<std::string> names;
   while (auto* e = ::readdir(d)) {
     std::string n = e->d_name;
-    if (n == "." || n == ".." || e->d_type != DT_DIR) continue;
+    if (n == "." || n == ".." || !is_dir_entry(::dirfd(d), *e)) continue;
     names.push_back(n);
   }
   ::closedir(d);
   std::sort(names.begin(), names.end());
-  // A directory without network.json is a network whose create was interrupted: not a network.
-  for (const auto& n : names)
+  for (const auto& n : names) {
+    // A directory that no network could have made (lost+found, an editor's or an admin's leftovers)
+    // is not skiff's to judge: every operation lists the store, so one stray directory must not
+    // stop them all. Said once per listing, so that it gets cleaned up.
+    try {
+      validate_network_name(n);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "skiff: warning: ignoring %s/%s in the network store: %s\n", dir_.c_str(),
+                   n.c_str(), e.what());
+      continue;
+    }
+    // A directory without network.json is a network whose create was interrupted: not a network.
     if (auto c = get(n)) out.push_back(std::move(*c));
+  }
   return out;
 }
 

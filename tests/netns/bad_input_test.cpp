@@ -134,6 +134,38 @@ TEST_F(BadInputTest, PortConflictsLeaveNoVethNoAllocation) {
   EXPECT_TRUE(store.list().empty());
 }
 
+// Entries in the store that no network made (lost+found, leftovers, a name no network can have) are
+// skipped with a warning naming them; the networks beside them still list, attach and detach.
+TEST_F(BadInputTest, StrayEntriesInTheStoreAreSkippedWithAWarning) {
+  NetworkStore store(state_dir());
+  store.create(make_network_config("badnet", "10.37.0.0/24"));
+  mkdir_all(state_dir() + "/lost+found");
+  mkdir_all(state_dir() + "/.editor-backup");
+  mkdir_all(state_dir() + "/half-made");  // a valid name without network.json: an interrupted create
+  write_file_atomic(state_dir() + "/junk file", "x");
+  ::testing::internal::CaptureStderr();
+  auto nets = store.list();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(nets.size(), 1u);
+  EXPECT_EQ(nets[0].name, "badnet");
+  EXPECT_NE(err.find("ignoring " + state_dir() + "/lost+found in the network store: invalid network name"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find(state_dir() + "/.editor-backup"), std::string::npos) << err;
+  EXPECT_EQ(err.find("half-made"), std::string::npos) << err;
+  EXPECT_EQ(err.find("junk"), std::string::npos) << err;
+
+  UniqueFd a = new_netns();
+  ::testing::internal::CaptureStderr();
+  Attachment at = store.attach(req("a"), ref(a));
+  EXPECT_TRUE(store.detach("badnet", "a"));
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(parse_subnet("10.37.0.0/24").contains(at.address.addr));
+  EXPECT_EQ(veth_count(), 0u);
+  // The stray entries are not skiff's to remove.
+  EXPECT_EQ(::access((state_dir() + "/lost+found").c_str(), F_OK), 0);
+}
+
 // The binary: one line on stderr, exit status 1, nothing created.
 struct CliRun {
   int status;
