@@ -1,8 +1,10 @@
 // NAT and published ports, inside a test-made "host" namespace joined by a veth (`up0`, the host's
 // default route) to an "outside" namespace standing for the rest of the network.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 
+#include <cstring>
 #include <fstream>
 
 #include "error.hpp"
@@ -20,6 +22,56 @@ namespace {
 const Ipv4Addr kHostUplink = *parse_ipv4("192.0.2.1");
 const Ipv4Addr kOutside = *parse_ipv4("192.0.2.2");
 const Ipv4Addr kLoopback = *parse_ipv4("127.0.0.1");
+
+// A UDP socket inside `netns_fd` bound to `port`.
+UniqueFd udp_bound(int netns_fd, uint16_t port) {
+  UniqueFd s = socket_in(netns_fd, SOCK_DGRAM);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  check(::bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), "bind udp");
+  return s;
+}
+
+// From `client_netns`, a datagram to addr:port on a connected socket (which accepts only answers
+// from addr:port, so the reply must be un-NATed on its way back); `server` answers its sender. The
+// waits are bounded against hangs, not timing assertions.
+ConnectResult udp_roundtrip(int client_netns, Ipv4Addr addr, uint16_t port, int server, int timeout_s = 3) {
+  ConnectResult r;
+  UniqueFd c = socket_in(client_netns, SOCK_DGRAM);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = addr.be();
+  check(::connect(c.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), "connect udp");
+  if (::send(c.get(), "ping", 4, 0) != 4) {
+    r.error = std::string("send: ") + std::strerror(errno);
+    return r;
+  }
+  pollfd p{server, POLLIN, 0};
+  if (::poll(&p, 1, timeout_s * 1000) != 1) {
+    r.error = "the server received no datagram";
+    return r;
+  }
+  char buf[16];
+  sockaddr_in peer{};
+  socklen_t len = sizeof peer;
+  ssize_t n = ::recvfrom(server, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&peer), &len);
+  if (n != 4 || std::memcmp(buf, "ping", 4) != 0) {
+    r.error = "the server received something else";
+    return r;
+  }
+  r.peer_seen = Ipv4Addr{ntohl(peer.sin_addr.s_addr)};
+  ::sendto(server, "pong", 4, 0, reinterpret_cast<sockaddr*>(&peer), len);
+  pollfd q{c.get(), POLLIN, 0};
+  if (::poll(&q, 1, timeout_s * 1000) != 1 || ::recv(c.get(), buf, sizeof buf, 0) != 4 ||
+      std::memcmp(buf, "pong", 4) != 0) {
+    r.error = "no answer came back to the client";
+    return r;
+  }
+  r.ok = true;
+  return r;
+}
 
 class NatTest : public HostNetnsTest {
  protected:
@@ -162,6 +214,36 @@ TEST_F(NatTest, HairpinToItsOwnPublishedPort) {
 
 TEST_F(NatTest, HairpinToItsOwnPublishedPortWithoutBridgeNetfilter) {
   expect_hairpin_to_own_port("0");
+}
+
+TEST_F(NatTest, PublishedUdpPort) {
+  UniqueFd ns_a, ns_b;
+  Attachment a = attach("a", ns_a, {"5353:53/udp"});
+  Attachment b = attach("b", ns_b);
+  UniqueFd server = udp_bound(ns_a.get(), 53);
+
+  auto r = udp_roundtrip(outside_.get(), kHostUplink, 5353, server.get());
+  EXPECT_TRUE(r.ok) << "from outside: " << r.error;
+  EXPECT_EQ(r.peer_seen, kOutside);
+  r = udp_roundtrip(host_netns(), kHostUplink, 5353, server.get());
+  EXPECT_TRUE(r.ok) << "from the host to its address: " << r.error;
+  r = udp_roundtrip(host_netns(), kLoopback, 5353, server.get());
+  EXPECT_TRUE(r.ok) << "from the host to 127.0.0.1: " << r.error;
+  r = udp_roundtrip(ns_b.get(), kHostUplink, 5353, server.get());
+  EXPECT_TRUE(r.ok) << "hairpin from b: " << r.error;
+  EXPECT_EQ(r.peer_seen, a.gateway);
+  r = udp_roundtrip(ns_a.get(), kHostUplink, 5353, server.get());
+  EXPECT_TRUE(r.ok) << "hairpin from a itself: " << r.error;
+
+  // The mapping is for UDP only: TCP to the same port reaches nothing.
+  uint16_t tp = 53;
+  UniqueFd tl = tcp_listener(ns_a.get(), tp);
+  EXPECT_FALSE(tcp_roundtrip(outside_.get(), kHostUplink, 5353, tl.get(), 2).ok);
+  EXPECT_NE(nft_table().find("udp dport 5353 dnat ip to " + a.address.addr.str() + ":53"), std::string::npos);
+
+  // Detached, the port is gone: a datagram from outside no longer arrives.
+  EXPECT_TRUE(store_->detach("natnet", "a"));
+  EXPECT_FALSE(udp_roundtrip(outside_.get(), kHostUplink, 5353, server.get(), 1).ok);
 }
 
 TEST_F(NatTest, PublishedOnOneHostAddressOnly) {
