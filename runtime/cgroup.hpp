@@ -158,6 +158,11 @@ bool exists(const std::string& dir, const std::string& file);
 // Reads "key value" lines (memory.stat, cpu.stat, memory.events) into a map.
 std::map<std::string, uint64_t> read_flat_keyed(const std::string& dir, const std::string& file);
 std::vector<pid_t> read_procs(const std::string& dir);
+// Every cgroup below dir, deepest first. A container may put its processes in sub-cgroups of its own
+// (systemd or a nested runtime in it does); they count as the container's and go with it.
+std::vector<std::string> descendants(const std::string& dir);
+// The processes of dir and of every cgroup below it.
+std::vector<pid_t> read_procs_recursive(const std::string& dir);
 // mkdir -p; returns the directories it created (outermost first). A parent removed under it by a
 // concurrent delete (remove_container_dir) is made again.
 std::vector<std::string> mkdir_parents(const std::string& dir);
@@ -167,7 +172,7 @@ void remove_dir(const std::string& dir);
 bool is_hierarchy_root(const std::string& dir);
 // remove_dir, then the default parent `<hierarchy root>/skiff` too once no container is left in it.
 void remove_container_dir(const std::string& dir);
-// Waits until cgroup.procs of dir is empty (at most timeout_ms); true if it became empty.
+// Waits until no process is left in dir or below (at most timeout_ms); true if none is.
 bool wait_empty(const std::string& dir, int timeout_ms);
 void signal_pids(const std::vector<pid_t>& pids, int sig);
 }  // namespace cgroup_detail

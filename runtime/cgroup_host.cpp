@@ -1,4 +1,5 @@
 // Which cgroup layout this host has, where a container's cgroups go, and the driver for it.
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <sstream>
 
 #include "cgroup.hpp"
@@ -61,6 +63,35 @@ std::vector<pid_t> read_procs(const std::string& dir) {
   return out;
 }
 
+std::vector<std::string> descendants(const std::string& dir) {
+  std::vector<std::string> children;
+  {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+    if (!d) return {};
+    while (const dirent* e = ::readdir(d.get())) {
+      std::string name = e->d_name;
+      // cgroupfs fills d_type: its only directories are child cgroups.
+      if (e->d_type == DT_DIR && name != "." && name != "..") children.push_back(dir + "/" + name);
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& child : children) {
+    auto below = descendants(child);
+    out.insert(out.end(), below.begin(), below.end());
+    out.push_back(child);
+  }
+  return out;
+}
+
+std::vector<pid_t> read_procs_recursive(const std::string& dir) {
+  std::vector<pid_t> out = read_procs(dir);
+  for (const auto& sub : descendants(dir)) {
+    auto more = read_procs(sub);
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return out;
+}
+
 std::vector<std::string> mkdir_parents(const std::string& dir) {
   std::vector<std::string> created;
   std::string cur;
@@ -92,7 +123,7 @@ static void sleep_ms(int ms) {
 
 bool wait_empty(const std::string& dir, int timeout_ms) {
   for (int waited = 0;; waited += 5) {
-    if (read_procs(dir).empty()) return true;
+    if (read_procs_recursive(dir).empty()) return true;
     if (waited >= timeout_ms) return false;
     sleep_ms(5);
   }

@@ -104,8 +104,8 @@ class CgroupV1 final : public CgroupDriver {
 
   std::vector<pid_t> pids() const override {
     for (const char* c : {"pids", "freezer", "memory", "cpu", "devices"})
-      if (has(c)) return read_procs(dirs_.at(c));
-    if (!dirs_.empty()) return read_procs(dirs_.begin()->second);
+      if (has(c)) return read_procs_recursive(dirs_.at(c));
+    if (!dirs_.empty()) return read_procs_recursive(dirs_.begin()->second);
     return {};
   }
 
@@ -172,13 +172,16 @@ class CgroupV1 final : public CgroupDriver {
     std::vector<std::string> dirs = unique_dirs();
     bool any = false;
     for (const auto& d : dirs)
-      if (::access(d.c_str(), F_OK) == 0 && !read_procs(d).empty()) any = true;
+      if (::access(d.c_str(), F_OK) == 0 && !read_procs_recursive(d).empty()) any = true;
     if (any) {
       if (frozen()) thaw();
       kill_all(SIGKILL);
       for (const auto& d : dirs) wait_empty(d, 5000);
     }
-    for (const auto& d : dirs) remove_container_dir(d);
+    for (const auto& d : dirs) {
+      for (const auto& sub : descendants(d)) remove_dir(sub);
+      remove_container_dir(d);
+    }
   }
 
   std::map<std::string, std::string> paths() const override { return dirs_; }

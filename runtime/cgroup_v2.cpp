@@ -1,10 +1,8 @@
 // The cgroup v2 driver: one directory in the unified hierarchy (and whatever sub-cgroups the
 // container makes in it).
-#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <memory>
 #include <sstream>
 
 #include "cgroup.hpp"
@@ -32,38 +30,6 @@ uint64_t read_u64_or(const std::string& dir, const std::string& file, uint64_t f
   } catch (...) {
     return fallback;
   }
-}
-
-// Every cgroup below dir, deepest first. A container may put its processes in sub-cgroups of its own
-// (systemd or a nested runtime in it does), which then hold them and keep dir from being removed.
-std::vector<std::string> descendants(const std::string& dir) {
-  std::vector<std::string> children;
-  {
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-    if (!d) return {};
-    while (const dirent* e = ::readdir(d.get())) {
-      std::string name = e->d_name;
-      // cgroupfs fills d_type: its only directories are child cgroups.
-      if (e->d_type == DT_DIR && name != "." && name != "..") children.push_back(dir + "/" + name);
-    }
-  }
-  std::vector<std::string> out;
-  for (const auto& child : children) {
-    auto below = descendants(child);
-    out.insert(out.end(), below.begin(), below.end());
-    out.push_back(child);
-  }
-  return out;
-}
-
-// The processes of dir and of every cgroup below it.
-std::vector<pid_t> procs_recursive(const std::string& dir) {
-  std::vector<pid_t> out = read_procs(dir);
-  for (const auto& sub : descendants(dir)) {
-    auto more = read_procs(sub);
-    out.insert(out.end(), more.begin(), more.end());
-  }
-  return out;
 }
 
 class CgroupV2 final : public CgroupDriver {
@@ -139,10 +105,10 @@ class CgroupV2 final : public CgroupDriver {
     // Frozen, nobody forks while we signal; thawed again so the signal is acted on.
     bool was_frozen = frozen();
     if (!was_frozen) freeze();
-    signal_pids(procs_recursive(dir_), sig);
+    signal_pids(read_procs_recursive(dir_), sig);
     if (!was_frozen) thaw();
   }
-  std::vector<pid_t> pids() const override { return procs_recursive(dir_); }
+  std::vector<pid_t> pids() const override { return read_procs_recursive(dir_); }
 
   nlohmann::json stats() const override {
     nlohmann::json s = nlohmann::json::object();
@@ -221,7 +187,7 @@ class CgroupV2 final : public CgroupDriver {
     try {
       return read_flat_keyed(dir_, "cgroup.events")["populated"] == 1;
     } catch (const Error&) {
-      return !procs_recursive(dir_).empty();
+      return !read_procs_recursive(dir_).empty();
     }
   }
 
