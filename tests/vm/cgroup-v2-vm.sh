@@ -127,9 +127,11 @@ bundle oom root '.linux.resources = {memory: {limit: (32*$m), swap: (32*$m)}}
 # pids.max 10 and a fork loop of 40 sleepers.
 bundle pids root '.linux.resources = {pids: {limit: 10}}
   | .process.args = ["sh", "-c", "(i=0; while [ $i -lt 40 ]; do sleep 600 & i=$((i+1)); done); exec sleep 600"]'
-# cpu.max 10 ms per 100 ms and a busy loop, on CPU 1 only, 4 MiB of 2 MiB huge pages; also the target
-# of update, pause and resume.
-bundle cpu root '.linux.resources = {cpu: {quota: 10000, period: 100000, cpus: "1"}, memory: {limit: (256*$m)},
+# cpu.max 10 ms per 100 ms and a busy loop, on CPU 1 only, 4 MiB of 2 MiB huge pages, v1-style weights
+# converted for v2 (shares 512, blkio weight 500) and a memory reservation; also the target of update,
+# pause and resume.
+bundle cpu root '.linux.resources = {cpu: {quota: 10000, period: 100000, cpus: "1", shares: 512},
+                                     memory: {limit: (256*$m), reservation: (64*$m)}, blockIO: {weight: 500},
                                      pids: {limit: 100}, hugepageLimits: [{pageSize: "2MB", limit: (4*$m)}]}
   | .process.args = ["sh", "-c", "while :; do :; done"]' --argjson m $mib
 # io.max: 512 KiB/s of writes to /dev/ram0 (brd, 1:0), which the container gets as a device.

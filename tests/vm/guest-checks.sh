@@ -119,6 +119,10 @@ if start_container $id; then
   check cpuset-cpus "cpuset.cpus is '$(val $d/cpuset.cpus)', effective '$(val $d/cpuset.cpus.effective)'" \
     [ "$(val $d/cpuset.cpus) $(val $d/cpuset.cpus.effective)" = "1 1" ]
   check hugetlb-max "hugetlb.2MB.max is $(val $d/hugetlb.2MB.max)" [ "$(val $d/hugetlb.2MB.max)" = 4194304 ]
+  # runc's conversions: weight = 1 + (shares - 2) * 9999 / 262142; io = 1 + (blkio - 10) * 9999 / 990.
+  check cpu-weight-from-shares "cpu.weight is $(val $d/cpu.weight)" [ "$(val $d/cpu.weight)" = 20 ]
+  check io-weight-from-blkio "io.weight is $(val $d/io.weight)" grep -qx 'default 4950' $d/io.weight
+  check memory-low-from-reservation "memory.low is $(val $d/memory.low)" [ "$(val $d/memory.low)" = 67108864 ]
   wait_for 100 key_ge $d/cpu.stat nr_throttled 3
   check cpu-throttled "cpu.stat: $(val $d/cpu.stat)" ge "$(key $d/cpu.stat throttled_usec)" 1
   $R events --stats $id >/tmp/cpu.stats 2>&1
