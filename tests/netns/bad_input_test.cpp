@@ -171,8 +171,8 @@ struct CliRun {
   int status;
   std::string out, err;
 };
-CliRun run_skiff(const std::vector<std::string>& args) {
-  std::string cmd = SKIFF_BINARY;
+CliRun run_binary(const std::string& binary, const std::vector<std::string>& args) {
+  std::string cmd = binary;
   for (const auto& a : args) cmd += " '" + a + "'";
   char errf[] = "/tmp/skiff-cli-err.XXXXXX";
   int efd = ::mkstemp(errf);
@@ -188,6 +188,33 @@ CliRun run_skiff(const std::vector<std::string>& args) {
   r.err = read_file(errf);
   ::unlink(errf);
   return r;
+}
+CliRun run_skiff(const std::vector<std::string>& args) {
+  return run_binary(SKIFF_BINARY, args);
+}
+
+// skiff-network: the same commands in the lean binary (it links netns/ only).
+TEST_F(BadInputTest, LeanSkiffNetworkBinaryRunsTheSameCommands) {
+  std::string sd = "--state-dir=" + state_dir();
+  CliRun r =
+      run_binary(SKIFF_NETWORK_BINARY, {"network", sd, "create", "leannet", "--subnet", "10.38.0.0/24"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  UniqueFd ns = new_netns();
+  std::string path = "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(ns.get());
+  r = run_binary(SKIFF_NETWORK_BINARY,
+                 {"network", sd, "attach", "c1", "--netns", path, "--network", "leannet", "-p", "8080:80"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("address"), "10.38.0.2/24");
+  r = run_binary(SKIFF_NETWORK_BINARY, {"network", sd, "create", "x", "--subnet", "10.38.0.0/25"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "skiff network create x: subnet 10.38.0.0/25 overlaps 10.38.0.0/24 of network leannet\n");
+  r = run_binary(SKIFF_NETWORK_BINARY, {"network", sd, "detach", "c1", "--network", "leannet"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = run_binary(SKIFF_NETWORK_BINARY, {"network", sd, "rm", "leannet"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(veth_count(), 0u);
+  EXPECT_FALSE(skiff_table_exists());
+  EXPECT_TRUE(NetworkStore(state_dir()).list().empty());
 }
 
 TEST_F(BadInputTest, CliCreateAttachDetachAndErrors) {
