@@ -2,6 +2,7 @@
 // `skiff run` links the runtime library (never shells out to skiff-runtime) and keeps the same state
 // root as skiff-runtime, so `skiff-runtime list` sees skiff's containers.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "archive_io.hpp"
 #include "bundle_builder.hpp"
 #include "cli_commands.hpp"
 #include "container.hpp"
@@ -264,18 +266,35 @@ void register_image_commands(CLI::App& app, ExitCode& exit_code) {
     exit_code.value = 0;
   });
 
-  auto* load = image_cmd->add_subcommand("load", "Load an image from an OCI layout directory");
+  auto* load = image_cmd->add_subcommand(
+      "load", "Load an image from an OCI layout directory, an oci-archive or a docker save tar");
   auto load_dir = std::make_shared<std::string>();
   auto load_opts = std::make_shared<img::LoadOptions>();
-  load->add_option("-i,--input", *load_dir, "OCI layout directory")->required();
+  load->add_option("-i,--input", *load_dir, "OCI layout directory, oci-archive or docker save tar")
+      ->required();
   load->add_option("--ref", load_opts->layout_ref, "Which image of the layout (its ref name)");
   load->add_option("--name", load_opts->name, "Reference to store it under");
   load->callback([=, &exit_code] {
     auto t0 = std::chrono::steady_clock::now();
-    auto image = img::load_oci_layout(store(), *load_dir, *load_opts);
+    struct stat st {};
+    if (::stat(load_dir->c_str(), &st) != 0) throw Error(errno, "image load " + *load_dir);
+    auto image = S_ISDIR(st.st_mode) ? img::load_oci_layout(store(), *load_dir, *load_opts)
+                                     : img::load_image_archive(store(), *load_dir, *load_opts);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("loaded %s (%s) in %.3f s\n", image.ref.c_str(), image.manifest_desc.digest.str().c_str(),
                 secs);
+    exit_code.value = 0;
+  });
+
+  auto* save = image_cmd->add_subcommand("save", "Write an image of the store to an oci-archive file");
+  auto save_ref = std::make_shared<std::string>();
+  auto save_out = std::make_shared<std::string>();
+  save->add_option("-o,--output", *save_out, "The archive to write")->required();
+  save->add_option("image", *save_ref, "Image reference or id")->required();
+  save->callback([=, &exit_code] {
+    auto image = img::find_local_image(store(), *save_ref);
+    if (!image) throw Error("image " + *save_ref + " is not in the store");
+    img::save_oci_archive(store(), *image, *save_out);
     exit_code.value = 0;
   });
 

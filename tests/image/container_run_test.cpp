@@ -14,6 +14,7 @@
 
 #include "bundle_builder.hpp"
 #include "container_rootfs.hpp"
+#include "digest.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
 #include "puller.hpp"
@@ -398,6 +399,85 @@ TEST_F(ContainerRun, LogsFollowEndsWhenTheContainerDoes) {
   EXPECT_NE(skiff("logs " + name + "-fg", &out), 0);
   EXPECT_NE(out.find("not started with -d"), std::string::npos) << out;
   EXPECT_EQ(skiff("rm " + name + " " + name + "-fg", &out), 0) << out;
+}
+
+TEST_F(ContainerRun, OciArchiveLoadsAndSaveRoundTrips) {
+  std::string out, layout = shared_->dir / "layout";
+  ASSERT_EQ(test::run("tar -C " + layout + " -cf " + tmp_ / "fixture.tar ."), 0);
+  ASSERT_EQ(skiff("image load -i " + tmp_ / "fixture.tar --ref v1", &out), 0) << out;
+  EXPECT_NE(out.find("localhost/fixture:v1"), std::string::npos) << out;  // a bare tag: the file's name
+  ASSERT_EQ(skiff("run --rm localhost/fixture:v1 cat /etc/skiff-test", &out), 0) << out;
+  EXPECT_EQ(out, "skiff-layer-two\n");
+  // Saved, checked by a peer (skopeo reads oci-archive), loaded into another store: the same image.
+  ASSERT_EQ(skiff("image save -o " + tmp_ / "saved.tar localhost/fixture:v1", &out), 0) << out;
+  ASSERT_EQ(test::run("skopeo inspect --raw oci-archive:" + tmp_ / "saved.tar", &out), 0) << out;
+  std::string digest;
+  ASSERT_EQ(skiff("image inspect localhost/fixture:v1", &digest), 0);
+  digest = nlohmann::json::parse(digest)["manifest"];
+  EXPECT_EQ(sha256_of(out).str(), digest);
+  TempDir other;
+  ASSERT_EQ(test::run("gzip -c " + tmp_ / "saved.tar > " + tmp_ / "saved.tar.gz"), 0);
+  ASSERT_EQ(test::run("SKIFF_IMAGE_STORE=" + other / "store " + SKIFF_BINARY + " image load -i " +
+                          tmp_ / "saved.tar.gz",
+                      &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("localhost/fixture:v1 (" + digest + ")"), std::string::npos) << out;
+  // Saving something that is not there: an error, and no file.
+  EXPECT_NE(skiff("image save -o " + tmp_ / "none.tar localhost/nothing:v1", &out), 0);
+  EXPECT_FALSE(exists(tmp_ / "none.tar"));
+}
+
+TEST_F(ContainerRun, DockerSaveTarLoadsAndSharesLayersWithTheSameOciImage) {
+  // A `docker save` tar made from the fixture layout: manifest.json, the config, uncompressed layer
+  // tars in per-layer directories, one of them reached through a symlink (as older Docker writes).
+  std::string layout = shared_->dir / "layout", d = tmp_ / "docker", out;
+  std::string script =
+      "set -e; L=" + layout + "; D=" + d +
+      "; mkdir -p $D; m=$(jq -r '.manifests[0].digest' $L/index.json | cut -d: -f2)"
+      "; c=$(jq -r .config.digest $L/blobs/sha256/$m | cut -d: -f2); cp $L/blobs/sha256/$c $D/$c.json"
+      "; i=0; layers=; for l in $(jq -r '.layers[].digest' $L/blobs/sha256/$m | cut -d: -f2); do"
+      "  mkdir $D/$i; gzip -dc $L/blobs/sha256/$l > $D/$i/layer.tar; "
+      "layers=\"$layers\\\"$i/layer.tar\\\",\"; "
+      "  i=$((i+1)); done"
+      "; mkdir $D/link && ln -s ../0/layer.tar $D/link/layer.tar; layers=$(echo \"$layers\" | sed "
+      "'s|\"0/|\"link/|; s|,$||')"
+      "; echo "
+      "\"[{\\\"Config\\\":\\\"$c.json\\\",\\\"RepoTags\\\":[\\\"fixture/"
+      "docker:v1\\\"],\\\"Layers\\\":[$layers]}]\" "
+      "> $D/manifest.json; tar -C $D -cf " +
+      tmp_ / "docker.tar .";
+  ASSERT_EQ(test::run(script, &out), 0) << out;
+  ASSERT_EQ(skiff("image load -i " + tmp_ / "docker.tar", &out), 0) << out;
+  EXPECT_NE(out.find("docker.io/fixture/docker:v1"), std::string::npos) << out;
+  ASSERT_EQ(skiff("run --rm fixture/docker:v1 sh -c 'cat /etc/skiff-test; ls /opt/data'", &out), 0) << out;
+  EXPECT_EQ(out, "skiff-layer-two\nc\n");
+  // The same layers (same diffIDs, hence chain IDs) as the OCI image: loading that extracts nothing new.
+  std::string before;
+  test::run("ls " + tmp_ / "store/layers", &before);
+  ASSERT_EQ(test::run("tar -C " + layout + " -cf " + tmp_ / "fixture.tar ."), 0);
+  ASSERT_EQ(skiff("image load -i " + tmp_ / "fixture.tar --ref v1", &out), 0) << out;
+  test::run("ls " + tmp_ / "store/layers", &out);
+  EXPECT_EQ(out, before);
+}
+
+TEST_F(ContainerRun, BadArchivesAreOneLineErrorsAndLeaveTheStoreAsItWas) {
+  std::string out;
+  test::write_text(tmp_ / "junk.tar", "this is not a tar archive at all, not even close.\n");
+  ASSERT_EQ(test::run("mkdir -p " + tmp_ / "evil && echo x > " + tmp_ / "evil/f && tar -C " + tmp_ / "evil" +
+                      " -cf " + tmp_ / "slip.tar --transform 's|^f$|../../../escaped-by-archive|' f"),
+            0);
+  ASSERT_EQ(test::run("mkdir -p " + tmp_ / "empty && tar -C " + tmp_ / "empty -cf " + tmp_ / "empty.tar ."),
+            0);
+  for (const char* name : {"junk.tar", "slip.tar", "empty.tar", "missing.tar"}) {
+    EXPECT_NE(skiff("image load -i " + tmp_ / name, &out), 0) << name;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << name << ": " << out;
+    test::run("ls -A " + tmp_ / "store/tmp " + tmp_ / "store/layers 2>/dev/null | grep -v :$ | grep -c .",
+              &out);
+    EXPECT_EQ(std::atoi(out.c_str()), 0) << name << " left something behind";
+  }
+  for (std::string p = tmp_ / "store/tmp"; p.size() > 1; p = p.substr(0, p.rfind('/')))
+    EXPECT_FALSE(exists(p + "/escaped-by-archive")) << p;
 }
 
 }  // namespace

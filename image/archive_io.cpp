@@ -1,0 +1,338 @@
+#include "archive_io.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "blob_store.hpp"
+#include "digest.hpp"
+#include "error.hpp"
+#include "file_util.hpp"
+#include "unique_fd.hpp"
+
+namespace skiff::image {
+
+namespace {
+
+using json = nlohmann::json;
+
+// "./a//b/../c" -> "a/c"; throws on a path that climbs out of the archive or is absolute.
+std::string clean_member(const std::string& archive, const std::string& name) {
+  if (!name.empty() && name[0] == '/') throw Error(archive + ": member \"" + name + "\" is an absolute path");
+  std::vector<std::string> parts;
+  std::string part;
+  auto flush = [&] {
+    if (part == "..") {
+      if (parts.empty()) throw Error(archive + ": member \"" + name + "\" leaves the archive");
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    part.clear();
+  };
+  for (char c : name) {
+    if (c == '/')
+      flush();
+    else
+      part += c;
+  }
+  flush();
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+struct ArchiveReader {
+  struct archive* a = archive_read_new();
+  ~ArchiveReader() { archive_read_free(a); }
+};
+
+// Unpacks the archive's regular files and directories under `dir`; returns its symlinks (cleaned
+// member path -> target as written).
+std::map<std::string, std::string> unpack_archive(const std::string& archive, const std::string& dir) {
+  ArchiveReader r;
+  archive_read_support_format_tar(r.a);
+  archive_read_support_format_gnutar(r.a);
+  archive_read_support_filter_all(r.a);
+  if (archive_read_open_filename(r.a, archive.c_str(), 1 << 20) != ARCHIVE_OK)
+    throw Error(archive + ": " + archive_error_string(r.a));
+  std::map<std::string, std::string> links;
+  for (;;) {
+    struct archive_entry* e;
+    int rc = archive_read_next_header(r.a, &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc != ARCHIVE_OK)
+      throw Error(archive + ": not a readable tar archive (" + archive_error_string(r.a) + ")");
+    std::string name = clean_member(archive, archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+    if (name.empty()) continue;
+    std::string path = dir + "/" + name;
+    auto type = archive_entry_filetype(e);
+    if (type == AE_IFDIR) {
+      mkdir_all(path, 0700);
+    } else if (type == AE_IFLNK && archive_entry_symlink(e)) {
+      links[name] = archive_entry_symlink(e);
+    } else if (type == AE_IFREG && !archive_entry_hardlink(e)) {
+      if (name.find('/') != std::string::npos) mkdir_all(path.substr(0, path.rfind('/')), 0700);
+      UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!fd) throw Error(errno, archive + ": write " + name);
+      if (archive_read_data_into_fd(r.a, fd.get()) != ARCHIVE_OK)
+        throw Error(archive + ": " + name + ": " + archive_error_string(r.a));
+    } else {
+      throw Error(archive + ": member \"" + name + "\" is neither a file nor a directory");
+    }
+  }
+  return links;
+}
+
+// A member path of a docker-save manifest, through the archive's symlinks (older Docker links a
+// layer seen twice to its first copy), never outside the archive.
+std::string resolve_member(const std::string& archive, const std::map<std::string, std::string>& links,
+                           std::string name) {
+  name = clean_member(archive, name);
+  for (int hops = 0; hops < 16; ++hops) {
+    auto it = links.find(name);
+    if (it == links.end()) return name;
+    std::string base = name.find('/') == std::string::npos ? "" : name.substr(0, name.rfind('/') + 1);
+    name = clean_member(archive, it->second[0] == '/' ? it->second : base + it->second);
+  }
+  throw Error(archive + ": too many symlinks at \"" + name + "\"");
+}
+
+void link_blob(const std::string& src, const std::string& layout, const Digest& d) {
+  std::string dst = layout + "/blobs/sha256/" + std::string(d.hex());
+  if (::access(dst.c_str(), F_OK) == 0) return;
+  if (::link(src.c_str(), dst.c_str()) != 0) throw Error(errno, "link " + src + " into the layout");
+}
+
+// Turns an unpacked docker-save tar into an OCI layout in the same directory (blobs hard-linked), each
+// RepoTag a ref name.
+void docker_save_to_layout(const std::string& archive, const std::string& dir,
+                           const std::map<std::string, std::string>& links) {
+  json manifests;
+  try {
+    manifests = json::parse(read_file(dir + "/manifest.json"));
+  } catch (const json::exception& e) {
+    throw Error(archive + ": manifest.json is not JSON (" + e.what() + ")");
+  }
+  if (!manifests.is_array() || manifests.empty()) throw Error(archive + ": manifest.json lists no image");
+  mkdir_all(dir + "/blobs/sha256", 0700);
+  json index = {{"schemaVersion", 2}, {"manifests", json::array()}};
+  for (const auto& m : manifests) {
+    if (!m.is_object() || !m.contains("Config") || !m["Config"].is_string() || !m.contains("Layers") ||
+        !m["Layers"].is_array())
+      throw Error(archive + ": manifest.json entry without Config and Layers");
+    std::string config_path = dir + "/" + resolve_member(archive, links, m["Config"].get<std::string>());
+    Digest config_digest = sha256_of_file(config_path);
+    link_blob(config_path, dir, config_digest);
+    json layers = json::array();
+    for (const auto& l : m["Layers"]) {
+      if (!l.is_string()) throw Error(archive + ": manifest.json: a layer is not a path");
+      std::string p = dir + "/" + resolve_member(archive, links, l.get<std::string>());
+      struct stat st {};
+      if (::stat(p.c_str(), &st) != 0) throw Error(errno, archive + ": layer " + l.get<std::string>());
+      Digest d = sha256_of_file(p);
+      link_blob(p, dir, d);
+      // Docker saves layers uncompressed; the extractor detects compression by content either way.
+      layers.push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+                        {"digest", d.str()},
+                        {"size", static_cast<int64_t>(st.st_size)}});
+    }
+    struct stat cst {};
+    ::stat(config_path.c_str(), &cst);
+    json manifest = {{"schemaVersion", 2},
+                     {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                     {"config",
+                      {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                       {"digest", config_digest.str()},
+                       {"size", static_cast<int64_t>(cst.st_size)}}},
+                     {"layers", layers}};
+    std::string text = manifest.dump();
+    Digest md = sha256_of(text);
+    write_file_atomic(dir + "/blobs/sha256/" + std::string(md.hex()), text, 0600, Durability::kVolatile);
+    std::vector<std::string> tags;
+    if (m.contains("RepoTags") && m["RepoTags"].is_array())
+      for (const auto& t : m["RepoTags"])
+        if (t.is_string()) tags.push_back(t.get<std::string>());
+    if (tags.empty()) tags.push_back("");
+    for (const auto& t : tags) {
+      json desc = {{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                   {"digest", md.str()},
+                   {"size", text.size()}};
+      if (!t.empty()) desc["annotations"] = {{"org.opencontainers.image.ref.name", t}};
+      index["manifests"].push_back(desc);
+    }
+  }
+  write_file_atomic(dir + "/index.json", index.dump(), 0600, Durability::kVolatile);
+  write_file_atomic(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})", 0600, Durability::kVolatile);
+}
+
+// A directory under the store's tmp/ removed when this goes out of scope.
+class TempTree {
+ public:
+  explicit TempTree(const StorePaths& paths) {
+    paths.ensure();
+    path_ = paths.tmp() + "/archive." + std::to_string(::getpid()) + ".XXXXXX";
+    if (!::mkdtemp(path_.data())) throw Error(errno, "create " + path_);
+  }
+  ~TempTree() {
+    try {
+      remove_all(path_);
+    } catch (...) {
+    }
+  }
+  TempTree(const TempTree&) = delete;
+  TempTree& operator=(const TempTree&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+bool exists(const std::string& p) {
+  struct stat st {};
+  return ::lstat(p.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+Image load_image_archive(const StorePaths& paths, const std::string& archive, const LoadOptions& o) {
+  TempTree tmp(paths);
+  auto links = unpack_archive(archive, tmp.path());
+  bool oci = exists(tmp.path() + "/oci-layout") && exists(tmp.path() + "/index.json");
+  if (!oci) {
+    if (!exists(tmp.path() + "/manifest.json"))
+      throw Error(archive +
+                  ": neither an OCI archive (oci-layout, index.json) nor a docker save tar (manifest.json)");
+    docker_save_to_layout(archive, tmp.path(), links);
+  }
+  // Which image, and under which name: a full reference in the archive (a docker-save RepoTag such as
+  // "busybox:latest", or what `skiff image save` wrote) is used as is; a bare tag goes under
+  // "localhost/<archive file name>".
+  LoadOptions lo = o;
+  json idx = json::parse(read_file(tmp.path() + "/index.json"));
+  std::string tag;
+  size_t candidates = 0;
+  for (const auto& d : idx.value("manifests", json::array())) {
+    std::string t = d.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "");
+    if (!o.layout_ref.empty() && t != o.layout_ref) continue;
+    if (candidates++ == 0) tag = t;
+  }
+  if (candidates >= 1 && !tag.empty()) lo.layout_ref = tag;
+  if (lo.name.empty() && (candidates == 1 || !tag.empty())) {
+    if (tag.find('/') != std::string::npos || tag.find(':') != std::string::npos) {
+      lo.name = tag;
+    } else {
+      std::string stem = archive.substr(archive.rfind('/') + 1);
+      for (const char* ext : {".tar.gz", ".tgz", ".tar"})
+        if (stem.size() > std::strlen(ext) &&
+            stem.compare(stem.size() - std::strlen(ext), std::string::npos, ext) == 0)
+          stem.resize(stem.size() - std::strlen(ext));
+      for (auto& c : stem) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '-';
+      }
+      lo.name =
+          "localhost/" + (stem.empty() ? std::string("image") : stem) + ":" + (tag.empty() ? "latest" : tag);
+    }
+  }
+  try {
+    return load_oci_layout(paths, tmp.path(), lo);
+  } catch (const Error& e) {
+    throw Error(archive + ": " + e.what());
+  }
+}
+
+namespace {
+
+struct ArchiveWriter {
+  struct archive* a = archive_write_new();
+  ~ArchiveWriter() { archive_write_free(a); }
+};
+
+void add_member(struct archive* a, const std::string& name, int64_t size, const std::function<void()>& data) {
+  struct archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, name.c_str());
+  archive_entry_set_filetype(e, name.back() == '/' ? AE_IFDIR : AE_IFREG);
+  archive_entry_set_perm(e, name.back() == '/' ? 0755 : 0644);
+  archive_entry_set_size(e, name.back() == '/' ? 0 : size);
+  archive_entry_set_mtime(e, 0, 0);
+  int rc = archive_write_header(a, e);
+  archive_entry_free(e);
+  if (rc != ARCHIVE_OK) throw Error(std::string("write archive: ") + archive_error_string(a));
+  if (data) data();
+}
+
+void add_bytes(struct archive* a, const std::string& name, const std::string& bytes) {
+  add_member(a, name, static_cast<int64_t>(bytes.size()), [&] {
+    if (archive_write_data(a, bytes.data(), bytes.size()) != static_cast<la_ssize_t>(bytes.size()))
+      throw Error(std::string("write archive: ") + archive_error_string(a));
+  });
+}
+
+void add_blob_file(struct archive* a, const std::string& name, const std::string& path, int64_t size) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw Error(errno, "open blob " + path);
+  add_member(a, name, size, [&] {
+    std::vector<char> buf(1 << 20);
+    int64_t left = size;
+    while (left > 0) {
+      ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw Error(errno ? errno : EIO, "read blob " + path);
+      if (archive_write_data(a, buf.data(), static_cast<size_t>(n)) != n)
+        throw Error(std::string("write archive: ") + archive_error_string(a));
+      left -= n;
+    }
+  });
+}
+
+}  // namespace
+
+void save_oci_archive(const StorePaths& paths, const Image& image, const std::string& out) {
+  BlobStore blobs(paths);
+  std::vector<Descriptor> all = {image.manifest.config};
+  all.insert(all.end(), image.manifest.layers.begin(), image.manifest.layers.end());
+  for (const auto& d : all)
+    if (!blobs.has(d.digest))
+      throw Error("blob " + d.digest.str() + " of " + image.ref + " is not in the store");
+  std::string tmp = out + ".tmp." + std::to_string(::getpid());
+  try {
+    ArchiveWriter w;
+    archive_write_set_format_pax_restricted(w.a);
+    if (archive_write_open_filename(w.a, tmp.c_str()) != ARCHIVE_OK)
+      throw Error(out + ": " + archive_error_string(w.a));
+    add_bytes(w.a, "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+    json desc = image.manifest_desc.to_json();
+    desc["annotations"] = {{"org.opencontainers.image.ref.name", image.ref}};
+    add_bytes(w.a, "index.json", json({{"schemaVersion", 2}, {"manifests", {desc}}}).dump());
+    add_member(w.a, "blobs/", 0, nullptr);
+    add_member(w.a, "blobs/sha256/", 0, nullptr);
+    add_bytes(w.a, "blobs/sha256/" + std::string(image.manifest_desc.digest.hex()),
+              blobs.read(image.manifest_desc.digest));
+    std::map<std::string, bool> written;
+    for (const auto& d : all) {
+      std::string name = "blobs/sha256/" + std::string(d.digest.hex());
+      if (written[name]) continue;
+      written[name] = true;
+      add_blob_file(w.a, name, blobs.path(d.digest), d.size);
+    }
+    if (archive_write_close(w.a) != ARCHIVE_OK) throw Error(out + ": " + archive_error_string(w.a));
+    UniqueFd fd(::open(tmp.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd || ::fsync(fd.get()) != 0) throw Error(errno, "sync " + tmp);
+    if (::rename(tmp.c_str(), out.c_str()) != 0) throw Error(errno, "rename " + tmp + " to " + out);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}
+
+}  // namespace skiff::image
