@@ -52,8 +52,10 @@ void rotate(int dir_fd, unsigned max_files) {
   ::renameat(dir_fd, kLog, dir_fd, rotated(1).c_str());
 }
 
-// The keeper's whole life: fd 0 is the pipe, fd 3 the container directory, fd 4 the locked log.lock.
-[[noreturn]] void keep_log(const LogLimits& limits) {
+// The keeper's whole life: fd 0 is the pipe, fd 3 the container directory, fd 4 the locked log.lock,
+// fd 5 the confirm pipe's read end.
+[[noreturn]] void keep_log(const LogLimits& limits,
+                           const std::function<void(unsigned long long)>& after_exit) {
   int dir_fd = 3;
   UniqueFd log(open_log(dir_fd));
   if (!log) ::_exit(1);
@@ -86,12 +88,21 @@ void rotate(int dir_fd, unsigned max_files) {
     }
     if (!log) break;
   }
+  log.reset();
+  unsigned long long start_time = 0;
+  if (after_exit && ::read(5, &start_time, sizeof start_time) == sizeof start_time) {
+    try {
+      after_exit(start_time);
+    } catch (...) {
+    }
+  }
   ::_exit(0);
 }
 
 }  // namespace
 
-UniqueFd start_log_keeper(const std::string& dir, const LogLimits& limits) {
+LogKeeper start_log_keeper(const std::string& dir, const LogLimits& limits,
+                           std::function<void(unsigned long long)> after_exit) {
   if (limits.max_size == 0 || limits.max_files == 0) throw Error("log limits must be positive");
   UniqueFd dir_fd(::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
   if (!dir_fd) throw Error(errno, "open " + dir);
@@ -102,6 +113,8 @@ UniqueFd start_log_keeper(const std::string& dir, const LogLimits& limits) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw Error(errno, "pipe");
   UniqueFd rd(p[0]), wr(p[1]);
+  if (::pipe2(p, O_CLOEXEC) != 0) throw Error(errno, "pipe");
+  UniqueFd confirm_rd(p[0]), confirm_wr(p[1]);
   pid_t child = ::fork();
   if (child < 0) throw Error(errno, "fork log keeper");
   if (child == 0) {
@@ -112,20 +125,21 @@ UniqueFd start_log_keeper(const std::string& dir, const LogLimits& limits) {
     int null = ::open("/dev/null", O_RDWR);
     // Copies above every low number first, so that moving them into place clobbers none of them.
     int in = ::fcntl(rd.get(), F_DUPFD, 100), d = ::fcntl(dir_fd.get(), F_DUPFD, 100),
-        l = ::fcntl(lock.get(), F_DUPFD, 100);
-    if (null < 0 || in < 0 || d < 0 || l < 0) ::_exit(1);
+        l = ::fcntl(lock.get(), F_DUPFD, 100), c = ::fcntl(confirm_rd.get(), F_DUPFD, 100);
+    if (null < 0 || in < 0 || d < 0 || l < 0 || c < 0) ::_exit(1);
     ::dup2(in, 0);
     ::dup2(null, 1);
     ::dup2(null, 2);
     ::dup2(d, 3);
     ::dup2(l, 4);
-    ::syscall(SYS_close_range, 5U, ~0U, 0U);
-    keep_log(limits);
+    ::dup2(c, 5);
+    ::syscall(SYS_close_range, 6U, ~0U, 0U);
+    keep_log(limits, after_exit);
   }
   int status;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  return wr;
+  return LogKeeper{std::move(wr), std::move(confirm_wr)};
 }
 
 bool has_log(const std::string& dir) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "unique_fd.hpp"
@@ -17,10 +18,17 @@ struct LogLimits {
   unsigned max_files = 2;                // container.log plus this many minus one rotated files
 };
 
-// Starts the keeper for the container directory `dir`; returns the pipe's write end (close-on-exec:
-// dup it onto the container's stdout/stderr). The keeper is not our child (it is double-forked), so
-// nothing has to wait for it.
-UniqueFd start_log_keeper(const std::string& dir, const LogLimits& limits);
+struct LogKeeper {
+  UniqueFd output;   // the pipe's write end (close-on-exec: dup it onto the container's stdout/stderr)
+  UniqueFd confirm;  // write the container's pid start time here once it runs (see after_exit)
+};
+
+// Starts the keeper for the container directory `dir`. The keeper is not our child (it is
+// double-forked), so nothing has to wait for it. If `after_exit` is set, the keeper calls it when the
+// output has ended, with the start time written to `confirm` (8 bytes) — not at all if nothing was
+// written (the container never ran): `skiff run -d --rm` removes the container this way.
+LogKeeper start_log_keeper(const std::string& dir, const LogLimits& limits,
+                           std::function<void(unsigned long long)> after_exit = nullptr);
 
 // Whether `dir` has a kept log at all (the container was started detached).
 bool has_log(const std::string& dir);

@@ -2,7 +2,9 @@
 // `skiff run` links the runtime library (never shells out to skiff-runtime) and keeps the same state
 // root as skiff-runtime, so `skiff-runtime list` sees skiff's containers.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -99,6 +101,37 @@ void apply_security_opt(img::RunFlags& flags, const std::string& opt) {
   }
 }
 
+// `run -d --rm`, in the log keeper after the output has ended: waits for the container (the same one:
+// its init's start time) to stop, then removes it and its rootfs.
+void remove_when_stopped(const img::StorePaths& paths, const std::string& id, unsigned long long start_time) {
+  skiff::Runtime rt(runtime_root());
+  pid_t pid;
+  {
+    auto lock = rt.store().open(id);  // throws once it is gone (skiff rm): nothing to do then
+    auto st = rt.store().load(lock);
+    if (st.pid_start_time != start_time || st.bundle != paths.container(id)) return;
+    pid = st.pid;
+  }
+  // Its output may end long before it does (a daemon closing stdout): sleep on a pidfd until it exits.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (pidfd && nlohmann::json::parse(rt.state_json(id)).value("status", "") != "stopped") {
+    struct pollfd p = {pidfd.get(), POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+  }
+  for (int i = 0; i < 200; ++i) {
+    auto lock = rt.store().open(id);
+    if (rt.store().load(lock).pid_start_time != start_time) return;
+    lock = skiff::StateStore::Locked{};
+    if (nlohmann::json::parse(rt.state_json(id)).value("status", "") == "stopped") {
+      rt.remove(id, /*force=*/false);
+      img::remove_container_rootfs(paths, id);
+      return;
+    }
+    ::usleep(50 * 1000);
+  }
+}
+
 struct RunArgs {
   img::RunFlags flags;
   std::string image, name, platform;
@@ -154,8 +187,6 @@ class DetachedStdio {
 
 int run_container(RunArgs& a) {
   auto paths = store();
-  if (a.detach && a.rm)
-    throw Error("--rm with -d is not supported yet (nothing would remove it after it exits)");
   if (a.detach && a.flags.tty) throw Error("-t with -d is not supported (there is no console to attach to)");
   std::string id = a.name.empty() ? random_id() : a.name;
   skiff::validate_container_id(id);
@@ -191,10 +222,22 @@ int run_container(RunArgs& a) {
   int status;
   try {
     if (a.detach) {
-      // The log keeper outlives us; the pipe's write end lives on only in the container.
-      UniqueFd log = start_log_keeper(bundle.dir, a.log_limits);
-      DetachedStdio stdio(log.get());
-      status = rt.run(co, /*detach=*/true, /*keep=*/true);
+      // The log keeper outlives us; the pipe's write end lives on only in the container. With --rm it
+      // also removes the container once its output has ended and it has stopped.
+      std::function<void(unsigned long long)> remover;
+      if (a.rm)
+        remover = [id, paths](unsigned long long start_time) { remove_when_stopped(paths, id, start_time); };
+      LogKeeper keeper = start_log_keeper(bundle.dir, a.log_limits, remover);
+      {
+        DetachedStdio stdio(keeper.output.get());
+        status = rt.run(co, /*detach=*/true, /*keep=*/true);
+      }
+      if (a.rm) {
+        auto lock = rt.store().open(id);
+        unsigned long long start_time = rt.store().load(lock).pid_start_time;
+        if (::write(keeper.confirm.get(), &start_time, sizeof start_time) != sizeof start_time)
+          throw Error(errno, "hand the container to its log keeper for --rm");
+      }
     } else {
       status = rt.run(co, /*detach=*/false, /*keep=*/!a.rm);
     }

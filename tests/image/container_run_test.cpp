@@ -383,6 +383,26 @@ TEST_F(ContainerRun, StopKillsAContainerThatIgnoresItsStopSignal) {
   ASSERT_EQ(skiff("rm " + name, &out), 0) << out;
 }
 
+TEST_F(ContainerRun, DetachedRmRemovesTheContainerWhenItExits) {
+  std::string name = unique_name("detached-rm"), out;
+  ASSERT_EQ(skiff("run -d --rm --name " + name + " " + image_ref() + " sh -c 'sleep 0.5; echo bye'", &out), 0)
+      << out;
+  EXPECT_TRUE(exists(tmp_ / "store/containers/" + name));  // still running right after
+  bool gone = false;
+  for (int i = 0; i < 300 && !gone; ++i) {
+    gone = !exists(tmp_ / "store/containers/" + name) && !exists(tmp_ / "state/" + name);
+    if (!gone) ::usleep(50 * 1000);
+  }
+  EXPECT_TRUE(gone) << "the container of a -d --rm run is still there 15 s later";
+  // A -d --rm run with a name in use fails, and the container of that name keeps running.
+  ASSERT_EQ(skiff("run -d --name " + name + " " + image_ref() + " sleep 30", &out), 0) << out;
+  EXPECT_NE(skiff("run -d --rm --name " + name + " " + image_ref() + " true", &out), 0);
+  ::usleep(300 * 1000);
+  ASSERT_EQ(skiff("ps -q", &out), 0);
+  EXPECT_NE(out.find(name), std::string::npos) << "the running container was removed";
+  EXPECT_EQ(skiff("rm -f " + name, &out), 0) << out;
+}
+
 TEST_F(ContainerRun, LogsFollowEndsWhenTheContainerDoes) {
   std::string name = unique_name("follow"), out;
   ASSERT_EQ(skiff("run -d --name " + name + " " + image_ref() + " sh -c 'echo one; sleep 1; echo two'", &out),
