@@ -143,6 +143,9 @@ bundle devices root '.mounts += [{destination: "/dev/ram0", type: "bind", source
                                  {destination: "/dev/ram1", type: "bind", source: "/dev/ram1", options: ["bind"]}]
   | .linux.resources = {devices: [{allow: false, access: "rwm"}, {allow: true, type: "b", major: 1, minor: 0, access: "r"}]}
   | .process.args = ["sh", "-c", "dd if=/dev/ram0 of=/dev/null bs=512 count=1 2>/dev/null && echo read-ram0=ok || echo read-ram0=denied; dd if=/dev/zero of=/dev/ram0 bs=512 count=1 2>/dev/null && echo write-ram0=ok || echo write-ram0=denied; dd if=/dev/ram1 of=/dev/null bs=512 count=1 2>/dev/null && echo read-ram1=ok || echo read-ram1=denied; echo null >/dev/null && echo write-null=ok"]'
+# A quick container for create/delete cycles, with a limit in each controller that has one.
+bundle cycle root '.linux.resources = {memory: {limit: (32*$m)}, pids: {limit: 10}, cpu: {quota: 50000}}
+  | .process.args = ["true"]' --argjson m $mib
 # A container whose processes live in a sub-cgroup of its own (as systemd or a nested runtime in it
 # arranges things).
 bundle nested root '.process.args = ["sleep", "600"]'

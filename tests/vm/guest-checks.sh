@@ -232,6 +232,15 @@ grep -q '"\.\."' /tmp/dotdot.out || fail dotdot-names-dotdot "$(cat /tmp/dotdot.
 
 # ---- delete leaves nothing ----
 section leftovers
+# Cycles of run (create, start, wait, delete), each in a fresh cgroup of the same path.
+i=0 bad=""
+while [ $i -lt 20 ]; do
+  $R run --bundle $B/cycle cycle >/tmp/cycle.out 2>&1 </dev/null || bad="run $i: $(tail -1 /tmp/cycle.out)"
+  [ -e $CG/skiff/cycle ] && bad="run $i left $CG/skiff/cycle"
+  [ -n "$bad" ] && break
+  i=$((i + 1))
+done
+check run-cycles-leave-nothing "$bad" [ -z "$bad" ]
 left=$(find $CG/skiff -mindepth 1 -type d 2>/dev/null | tr '\n' ' ')
 check no-container-cgroups-left "left: $left" [ -z "$left" ]
 
