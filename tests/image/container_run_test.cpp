@@ -403,6 +403,37 @@ TEST_F(ContainerRun, DetachedRmRemovesTheContainerWhenItExits) {
   EXPECT_EQ(skiff("rm -f " + name, &out), 0) << out;
 }
 
+TEST_F(ContainerRun, SigtermToSkiffRunReachesTheContainer) {
+  std::string name = unique_name("sigterm"), out;
+  ASSERT_EQ(skiff("pull -q " + image_ref(), &out), 0) << out;
+  std::string log = tmp_ / "fg.out";
+  test::write_text(log, "");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("SKIFF_IMAGE_STORE", (tmp_ / "store").c_str(), 1);
+    ::setenv("SKIFF_RUNTIME_ROOT", (tmp_ / "state").c_str(), 1);
+    int fd = ::open(log.c_str(), O_WRONLY | O_APPEND);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::string ref = image_ref();
+    ::execl(SKIFF_BINARY, SKIFF_BINARY, "run", "--rm", "--name", name.c_str(), ref.c_str(), "sh", "-c",
+            "trap 'echo got-term; exit 5' TERM; echo ready; while true; do sleep 0.1; done", nullptr);
+    ::_exit(127);
+  }
+  // Signalled only once the container's shell has its trap set (it printed "ready").
+  for (int i = 0; i < 400 && read_file(log).find("ready") == std::string::npos; ++i) ::usleep(25 * 1000);
+  ASSERT_NE(read_file(log).find("ready"), std::string::npos) << read_file(log);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 5);  // the container's exit status, after its own TERM handler ran
+  EXPECT_EQ(read_file(log), "ready\ngot-term\n");
+  EXPECT_FALSE(exists(tmp_ / "store/containers/" + name));  // --rm still cleaned up
+}
+
 TEST_F(ContainerRun, LogsFollowEndsWhenTheContainerDoes) {
   std::string name = unique_name("follow"), out;
   ASSERT_EQ(skiff("run -d --name " + name + " " + image_ref() + " sh -c 'echo one; sleep 1; echo two'", &out),
