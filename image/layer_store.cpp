@@ -14,6 +14,7 @@
 #include "error.hpp"
 #include "file_lock.hpp"
 #include "file_util.hpp"
+#include "parallel.hpp"
 #include "unique_fd.hpp"
 
 namespace skiff::image {
@@ -101,40 +102,15 @@ std::vector<Digest> LayerStore::unpack(const Manifest& manifest, const ImageConf
     jobs = env && std::atoi(env) > 0 ? static_cast<unsigned>(std::atoi(env))
                                      : std::thread::hardware_concurrency();
   }
-  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(manifest.layers.size())));
-  std::atomic<size_t> next{0};
-  std::exception_ptr error;
-  std::mutex mu;
-  auto worker = [&] {
-    for (;;) {
-      size_t i = next++;
-      if (i >= manifest.layers.size()) return;
-      {
-        std::lock_guard g(mu);
-        if (error) return;
-      }
-      try {
-        ExtractResult r;
-        unpack_one(manifest.layers[i], config.diff_ids[i], chains[i], o, r);
-        if (o.on_layer) {
-          std::lock_guard g(mu);
-          o.on_layer(i, r);
-        }
-      } catch (...) {
-        std::lock_guard g(mu);
-        if (!error) error = std::current_exception();
-        return;
-      }
+  std::mutex mu;  // on_layer is called from one thread at a time
+  for_each_index_parallel(manifest.layers.size(), jobs, [&](size_t i) {
+    ExtractResult r;
+    unpack_one(manifest.layers[i], config.diff_ids[i], chains[i], o, r);
+    if (o.on_layer) {
+      std::lock_guard g(mu);
+      o.on_layer(i, r);
     }
-  };
-  if (jobs == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> ts;
-    for (unsigned j = 0; j < jobs; ++j) ts.emplace_back(worker);
-    for (auto& t : ts) t.join();
-  }
-  if (error) std::rethrow_exception(error);
+  });
   return chains;
 }
 

@@ -10,6 +10,7 @@
 #include "blob_store.hpp"
 #include "error.hpp"
 #include "file_lock.hpp"
+#include "parallel.hpp"
 #include "reference_index.hpp"
 #include "store_gc.hpp"
 
@@ -122,52 +123,26 @@ Image pull_image(const StorePaths& paths, const Reference& ref, const PullOption
     o.progress->set_layers(sizes, names);
   }
 
-  std::atomic<size_t> next{0};
   std::atomic<size_t> downloaded{0}, extracted{0};
   std::atomic<int64_t> bytes{0};
-  std::exception_ptr error;
-  std::mutex mu;
-  auto worker = [&] {
-    for (;;) {
-      size_t i = next++;
-      if (i >= manifest.layers.size()) return;
-      {
-        std::lock_guard g(mu);
-        if (error) return;
-      }
-      try {
-        const Descriptor& l = manifest.layers[i];
-        if (layers.has(chains[i])) {
-          if (o.progress) o.progress->state(i, "exists");
-          continue;
-        }
-        if (auto ingest = blobs.begin(l.digest, l.size)) {
-          int64_t start = ingest->offset();
-          client.fetch_blob(l, *ingest, [&, i](int64_t done) {
-            if (o.progress) o.progress->bytes(i, done);
-          });
-          bytes += l.size - start;
-          ++downloaded;
-        }
-        if (o.progress) o.progress->state(i, "extracting");
-        if (layers.unpack_layer(l, config.diff_ids[i], chains[i], o.unpack)) ++extracted;
-        if (o.progress) o.progress->state(i, "done");
-      } catch (...) {
-        std::lock_guard g(mu);
-        if (!error) error = std::current_exception();
-        return;
-      }
+  for_each_index_parallel(manifest.layers.size(), o.jobs, [&](size_t i) {
+    const Descriptor& l = manifest.layers[i];
+    if (layers.has(chains[i])) {
+      if (o.progress) o.progress->state(i, "exists");
+      return;
     }
-  };
-  unsigned jobs = std::max(1u, std::min<unsigned>(o.jobs, static_cast<unsigned>(manifest.layers.size())));
-  if (jobs <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> threads;
-    for (unsigned j = 0; j < jobs; ++j) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
-  }
-  if (error) std::rethrow_exception(error);
+    if (auto ingest = blobs.begin(l.digest, l.size)) {
+      int64_t start = ingest->offset();
+      client.fetch_blob(l, *ingest, [&, i](int64_t done) {
+        if (o.progress) o.progress->bytes(i, done);
+      });
+      bytes += l.size - start;
+      ++downloaded;
+    }
+    if (o.progress) o.progress->state(i, "extracting");
+    if (layers.unpack_layer(l, config.diff_ids[i], chains[i], o.unpack)) ++extracted;
+    if (o.progress) o.progress->state(i, "done");
+  });
 
   // Config and manifest go in last: a manifest in the store means its image is complete.
   blobs.put(manifest.config.digest, config_text, manifest.config.size);
