@@ -255,7 +255,7 @@ TEST_F(ContainerRun, DefaultSeccompProfileBlocksWhatDockersBlocksAndSecurityOptC
   EXPECT_NE(out.find("(errno 1)"), std::string::npos) << out;
 }
 
-TEST_F(ContainerRun, BadSecurityOptAndProfileAreOneLineErrorsAndLeaveNothing) {
+TEST_F(ContainerRun, BadRunFlagsAreOneLineErrorsAndLeaveNothing) {
   std::string out;
   ASSERT_EQ(skiff("pull -q " + image_ref(), &out), 0) << out;
   test::write_text(tmp_ / "broken.json", "{\"defaultAction\": ");
@@ -265,7 +265,9 @@ TEST_F(ContainerRun, BadSecurityOptAndProfileAreOneLineErrorsAndLeaveNothing) {
         "--security-opt seccomp=" + tmp_ / "noaction.json", std::string("--security-opt apparmor=x"),
         std::string("--memory 12x"), std::string("--memory 1k"), std::string("--cpus 0"),
         std::string("--cpus 999"), std::string("--cpus abc"), std::string("--pids-limit -5"),
-        "--env-file " + tmp_ / "missing.env"}) {
+        "--env-file " + tmp_ / "missing.env", std::string("-d --log-opt max-size=0"),
+        std::string("-d --log-opt max-file=0"), std::string("-d --log-opt mode=non-blocking"),
+        std::string("-d -t")}) {
     EXPECT_NE(skiff("run --rm " + flags + " " + image_ref() + " true", &out), 0) << flags;
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << flags << ": " << out;
     EXPECT_EQ(out.rfind("skiff: ", 0), 0u) << flags << ": " << out;
