@@ -101,7 +101,8 @@ struct CgroupHost {
 // Reads /proc/self/mountinfo and /proc/self/cgroup. Only mounts under /sys/fs/cgroup count.
 CgroupHost detect_cgroup_host();
 
-// linux.cgroupsPath as runc's cgroupfs driver reads it: "" -> "/skiff/<id>"; absolute paths are from
+// linux.cgroupsPath as runc's cgroupfs driver reads it: "" -> "/skiff/<id>" (rootless on v2: next to the
+// caller's own cgroup, see new_cgroup_driver); absolute paths are from
 // the hierarchy root; relative ones from the caller's own cgroup (per hierarchy, `self`). Rejects "..".
 std::string resolve_cgroups_path(const std::string& spec_path, const std::string& id,
                                  const std::string& self = "/");

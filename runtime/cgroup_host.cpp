@@ -353,6 +353,17 @@ std::unique_ptr<CgroupDriver> new_cgroup_driver(const CgroupHost& host, const st
   // Validate first: a bad path is an error even where cgroups end up unused.
   resolve_cgroups_path(cgroups_path, id, "/");
   auto v2_dir = [&] { return host.unified_mount + resolve_cgroups_path(cgroups_path, id, self("")); };
+  if (is_rootless() && cgroups_path.empty() && host.layout == CgroupLayout::v2) {
+    // Rootless without a path: next to the caller's own cgroup, as runc does on v2. A user's session
+    // or service sits in the subtree delegated to it (systemd: user@<uid>.service/...), so its
+    // containers land there too instead of under the root, which the user cannot write.
+    std::string own = self("");
+    std::string parent = own.substr(0, own.rfind('/'));
+    std::string dir = host.unified_mount + parent + "/" + id;
+    if (writable_dir(host.unified_mount + parent)) return make_cgroup_v2(dir);
+    if (why) *why = "rootless and no writable (delegated) cgroup v2 subtree next to its own cgroup " + own;
+    return nullptr;
+  }
   if (is_rootless()) {
     // Rootless: only a delegated (writable) v2 subtree can be used.
     if (host.layout == CgroupLayout::v2) {

@@ -162,6 +162,9 @@ bundle rootless-deleg rootless "$rootless_ids"' | .linux.cgroupsPath = "/deleg/r
 bundle rootless-partial rootless "$rootless_ids"' | .linux.cgroupsPath = "/deleg/partial/rl3"
   | .linux.resources = {memory: {limit: (48*$m)}, pids: {limit: 20}}
   | .process.args = ["true"]' --argjson m $mib
+# No cgroupsPath: next to the caller's own (delegated) cgroup, as runc does.
+bundle rootless-default rootless "$rootless_ids"' | .linux.resources = {pids: {limit: 25}}
+  | .process.args = ["sleep", "600"]'
 bundle rootless-nodeleg rootless "$rootless_ids"' | .linux.cgroupsPath = "/nodeleg/rl"
   | .linux.resources = {memory: {limit: (48*$m)}, pids: {limit: 20}}
   | .process.args = ["cat", "/proc/self/cgroup"]' --argjson m $mib

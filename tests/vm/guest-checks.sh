@@ -274,6 +274,13 @@ else
   fail rootless-deleg-cgroup "no $d; runtime said: $(tr '\n' ' ' </tmp/rl.out)"
   as_user "$R delete --force rl" 2>/dev/null
 fi
+# Without a cgroupsPath the container goes next to the caller's own cgroup: inside the delegation.
+d=$CG/deleg/rldef
+as_user "$R run -d --bundle $B/rootless-default rldef </dev/null >/tmp/rldef.out 2>&1"
+check rootless-default-next-to-own-cgroup "no $d; runtime said: $(tr '\n' ' ' </tmp/rldef.out)" [ -d $d ]
+check rootless-default-pids-max "pids.max is $(val $d/pids.max)" [ "$(val $d/pids.max)" = 25 ]
+as_user "$R delete --force rldef 2>/tmp/rldef.delete"
+check rootless-default-delete-removes-cgroup "$d still exists: $(cat /tmp/rldef.delete)" gone $d
 # Delegated without the memory controller: a memory limit cannot be enforced there, which is an
 # error naming it (only rootless without any delegation gets away with a warning).
 mkdir $CG/deleg/partial
