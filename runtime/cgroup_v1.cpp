@@ -40,6 +40,10 @@ class CgroupV1 final : public CgroupDriver {
     try {
       for (const auto& dir : unique_dirs()) {
         auto created = mkdir_parents(dir);
+        // A cgroup that already holds processes (in it or below) is someone else's: not ours to
+        // join, nor to remove when we give up.
+        if ((created.empty() || created.back() != dir) && !read_procs_recursive(dir).empty())
+          throw Error("cgroup " + dir + " is in use by other processes");
         done.push_back(dir);
         // cpuset: a new cgroup starts with no cpus and mems, and nobody can join it until it has.
         if (has("cpuset") && dir == dirs_.at("cpuset")) {
@@ -49,9 +53,6 @@ class CgroupV1 final : public CgroupDriver {
           for (std::string d = dir; !is_hierarchy_root(d) && d.rfind('/') != 0; d = d.substr(0, d.rfind('/')))
             chain.push_back(d);
           for (auto it = chain.rbegin(); it != chain.rend(); ++it) inherit_cpuset(*it);
-        }
-        if (created.empty() || created.back() != dir) {
-          if (!read_procs(dir).empty()) throw Error("cgroup " + dir + " is in use by other processes");
         }
       }
     } catch (...) {

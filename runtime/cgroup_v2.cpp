@@ -52,6 +52,8 @@ class CgroupV2 final : public CgroupDriver {
       // The leaf existed. A fresh cgroup per container: after cgroup.kill (6.18) a cgroup kills
       // whatever clone3(CLONE_INTO_CGROUP) puts in it, so an empty leaf is made anew.
       if (!read_procs(dir_).empty()) throw Error("cgroup " + dir_ + " is in use by other processes");
+      if (!descendants(dir_).empty())
+        throw Error("cgroup " + dir_ + " already exists with sub-cgroups (not a container's fresh cgroup)");
       remove_dir(dir_);
       mkdir_parents(dir_);
     }

@@ -1,7 +1,9 @@
 // cgroups end to end with the real skiff-runtime on this host: placement, delete, limits enforced by
 // the kernel (OOM kill, pids.max, cpu throttling, devices), pause/resume, update, events.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -138,6 +140,40 @@ TEST(Cgroup, TwoHundredCyclesLeaveNoCgroupDir) {
     ASSERT_EQ(r.status, 0) << i << r.err;
     for (const auto& d : default_dirs(id)) ASSERT_FALSE(exists(d)) << d;
   }
+}
+
+TEST(Cgroup, ACgroupInUseByOthersIsRefusedAndKept) {
+  REQUIRE_CGROUPS();
+  auto host = skiff::detect_cgroup_host();
+  auto mem = host.v1_mounts.find("memory");
+  if (mem == host.v1_mounts.end()) GTEST_SKIP() << "no v1 memory hierarchy";
+  // A cgroup of someone else's, with a process in a sub-cgroup of it.
+  std::string name = "skiff-test-busy-" + std::to_string(getpid());
+  std::string dir = mem->second + "/" + name, sub = dir + "/inner";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
+  pid_t sleeper = fork();
+  if (sleeper == 0) {
+    execl("/bin/sleep", "sleep", "60", nullptr);
+    _exit(127);
+  }
+  skiff::cgroup_detail::write(sub, "cgroup.procs", std::to_string(sleeper));
+  Runtime rt;
+  Bundle b;
+  b.set_args({"/bin/true"});
+  b.config["linux"]["cgroupsPath"] = "/" + name;
+  b.write();
+  std::string id = rt.unique_id("cgbusy");
+  auto r = rt({"run", "--bundle", b.path(), id});
+  kill(sleeper, SIGKILL);
+  waitpid(sleeper, nullptr, 0);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("cgroup " + dir + " is in use by other processes"), std::string::npos) << r.err;
+  EXPECT_TRUE(exists(sub)) << "someone else's cgroup was removed";
+  EXPECT_FALSE(exists(rt.root() + "/" + id)) << "state left behind";
+  for (const auto& d : {sub, dir})
+    for (int i = 0; i < 200 && rmdir(d.c_str()) != 0 && errno == EBUSY; ++i) usleep(5000);
+  if (!host.unified_mount.empty()) rmdir((host.unified_mount + "/" + name).c_str());
 }
 
 TEST(Cgroup, BadInputIsAClearErrorAndLeavesNothing) {
