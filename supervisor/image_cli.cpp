@@ -220,6 +220,7 @@ int run_container(RunArgs& a) {
   co.id = id;
   co.bundle = bundle.dir;
   int status;
+  LogKeeper keeper;
   try {
     if (a.detach) {
       // The log keeper outlives us; the pipe's write end lives on only in the container. With --rm it
@@ -227,17 +228,9 @@ int run_container(RunArgs& a) {
       std::function<void(unsigned long long)> remover;
       if (a.rm)
         remover = [id, paths](unsigned long long start_time) { remove_when_stopped(paths, id, start_time); };
-      LogKeeper keeper = start_log_keeper(bundle.dir, a.log_limits, remover);
-      {
-        DetachedStdio stdio(keeper.output.get());
-        status = rt.run(co, /*detach=*/true, /*keep=*/true);
-      }
-      if (a.rm) {
-        auto lock = rt.store().open(id);
-        unsigned long long start_time = rt.store().load(lock).pid_start_time;
-        if (::write(keeper.confirm.get(), &start_time, sizeof start_time) != sizeof start_time)
-          throw Error(errno, "hand the container to its log keeper for --rm");
-      }
+      keeper = start_log_keeper(bundle.dir, a.log_limits, remover);
+      DetachedStdio stdio(keeper.output.get());
+      status = rt.run(co, /*detach=*/true, /*keep=*/true);
     } else {
       status = rt.run(co, /*detach=*/false, /*keep=*/!a.rm);
     }
@@ -246,6 +239,14 @@ int run_container(RunArgs& a) {
     throw;
   }
   if (a.detach) {
+    // The container runs: from here on a failure must not remove it (skiff rm does, if need be).
+    keeper.output.reset();  // only the container writes the log now
+    if (a.rm) {
+      auto lock = rt.store().open(id);
+      unsigned long long start_time = rt.store().load(lock).pid_start_time;
+      if (::write(keeper.confirm.get(), &start_time, sizeof start_time) != sizeof start_time)
+        throw Error(errno, "hand " + id + " to its log keeper for --rm (it runs; skiff rm removes it)");
+    }
     std::printf("%s\n", id.c_str());
     return 0;
   }
