@@ -424,12 +424,23 @@ TEST_F(ContainerRun, SigtermToSkiffRunReachesTheContainer) {
             "trap 'echo got-term; exit 5' TERM; echo ready; while true; do sleep 0.1; done", nullptr);
     ::_exit(127);
   }
+  // If an assertion below returns early: stop the run (and with it its container) rather than leak it.
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == 0) {
+        ::kill(pid, SIGTERM);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+  } reaper{pid};
   // Signalled only once the container's shell has its trap set (it printed "ready").
   for (int i = 0; i < 400 && read_file(log).find("ready") == std::string::npos; ++i) ::usleep(25 * 1000);
   ASSERT_NE(read_file(log).find("ready"), std::string::npos) << read_file(log);
   ::kill(pid, SIGTERM);
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  reaper.pid = -1;
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 5);  // the container's exit status, after its own TERM handler ran
   EXPECT_EQ(read_file(log), "ready\ngot-term\n");
