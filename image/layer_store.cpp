@@ -37,7 +37,10 @@ void LayerStore::unpack_one(const Descriptor& layer, const Digest& diff_id, cons
                             const UnpackOptions& o, ExtractResult& result) {
   std::string hex(chain_id.hex());
   auto lock = FileLock::acquire(paths_.locks() + "/layer-" + hex + ".lock");
-  if (has(chain_id)) return;
+  if (has(chain_id)) {
+    lock.release_and_remove();  // another pull extracted it meanwhile: no lock file stays behind
+    return;
+  }
   // Leftovers of an extraction that was killed: we hold the lock, so nobody is still writing them.
   if (DIR* d = ::opendir(paths_.tmp().c_str())) {
     std::string prefix = "layer-" + hex + ".";
