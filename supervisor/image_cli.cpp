@@ -276,15 +276,19 @@ void register_image_commands(CLI::App& app, ExitCode& exit_code) {
   auto list_images = [] {
     auto paths = store();
     img::BlobStore blobs(paths);
-    std::printf("%-60s %-14s %10s\n", "REFERENCE", "IMAGE ID", "SIZE");
-    for (const auto& r : img::ReferenceIndex(paths).list()) {
+    auto refs = img::ReferenceIndex(paths).list();
+    // The reference column is as wide as the longest reference, so every row lines up with the header.
+    int width = 9;  // "REFERENCE"
+    for (const auto& r : refs) width = std::max(width, static_cast<int>(r.ref.size()));
+    std::printf("%-*s  %-12s  %10s\n", width, "REFERENCE", "IMAGE ID", "SIZE");
+    for (const auto& r : refs) {
       uint64_t size = 0;
       try {
         auto m = img::parse_manifest(blobs.read(r.manifest.digest), r.ref);
         for (const auto& l : m.layers) size += static_cast<uint64_t>(l.size);
       } catch (const std::exception&) {
       }
-      std::printf("%-60s %-14s %10s\n", r.ref.c_str(),
+      std::printf("%-*s  %-12s  %10s\n", width, r.ref.c_str(),
                   std::string(r.manifest.digest.hex().substr(0, 12)).c_str(), human_size(size).c_str());
     }
   };
