@@ -3,7 +3,10 @@
 // The same commands are `skiff network …` and the lean `skiff-network …` (skiff_network_main.cpp).
 // Output is JSON where a program reads it (inspect, attach, ls --json); errors are one line on stderr:
 // `skiff network <command> <what>: <reason>`, exit status 1.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -13,6 +16,7 @@
 #include "error.hpp"
 #include "network_cli.hpp"
 #include "network_store.hpp"
+#include "rootless_pasta.hpp"
 
 namespace skiff::net {
 namespace {
@@ -59,7 +63,22 @@ struct Options {
   std::string id, ctr_name, netns_path, ifname = "eth0";
   int pid = 0;
   std::vector<std::string> aliases, publish;
+  bool rootless = false;
 };
+
+// Rootless (pasta) when asked, or when the caller is not root (no bridge, veth or nftables then).
+bool use_pasta(const Options& o) {
+  return o.rootless || geteuid() != 0;
+}
+
+// A rootless caller's state dir: --state-dir or $SKIFF_NETWORK_STATE_DIR if given, else
+// $XDG_RUNTIME_DIR/skiff/networks (the system default is root's).
+std::string pasta_state_dir(const Options& o, const CLI::App& netcmd) {
+  const char* env = std::getenv("SKIFF_NETWORK_STATE_DIR");
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  if (netcmd.count("--state-dir") || (env && *env) || !xdg || !*xdg) return o.state_dir;
+  return std::string(xdg) + "/skiff/networks";
+}
 
 // Runs one command; a failure is one line on stderr and exit status 1.
 template <typename F>
@@ -163,10 +182,33 @@ void register_network_cli(CLI::App& app, int& code) {
   attach->add_option("--alias", o->aliases, "another name (repeatable)");
   attach->add_option("-p,--publish", o->publish, "[HOST_IP:]HOST_PORT:CTR_PORT[/tcp|udp] (repeatable)");
   attach->add_option("--ifname", o->ifname, "interface name inside (default eth0)");
-  attach->callback([o, &code] {
+  attach->add_flag("--rootless", o->rootless,
+                   "through pasta (outbound + published ports), no bridge; the default when not root");
+  attach->callback([o, netcmd, &code] {
     run(code, "attach " + o->id, [&] {
       if (o->netns_path.empty() && o->pid == 0)
         throw Error("give the container's namespace: --netns PATH or --pid PID");
+      if (use_pasta(*o)) {
+        if (o->pid == 0)
+          throw Error("rootless attach (pasta) needs --pid PID (it joins the pid's user namespace)");
+        net::PastaRequest pr;
+        pr.state_dir = pasta_state_dir(*o, *netcmd);
+        pr.container_id = o->id;
+        pr.pid = o->pid;
+        for (const auto& p : o->publish) pr.ports.push_back(net::parse_port_mapping(p));
+        auto a = net::pasta_attach(pr);
+        json ports = json::array();
+        for (const auto& p : pr.ports) ports.push_back(p.str());
+        std::printf("%s\n", json{{"container_id", o->id},
+                                 {"mode", "pasta"},
+                                 {"pasta_pid", a.pasta_pid},
+                                 {"pid_file", a.pid_file},
+                                 {"ports", ports},
+                                 {"pid", o->pid}}
+                                .dump(1)
+                                .c_str());
+        return;
+      }
       net::AttachRequest r;
       r.network = o->network;
       r.container_id = o->id;
@@ -184,8 +226,14 @@ void register_network_cli(CLI::App& app, int& code) {
   auto* detach = netcmd->add_subcommand("detach", "remove a container from a network, releasing its address");
   detach->add_option("id", o->id, "container id")->required();
   detach->add_option("--network", o->network, std::string("network (default ") + net::kDefaultNetwork + ")");
-  detach->callback([o, &code] {
+  detach->add_flag("--rootless", o->rootless, "stop the container's pasta; the default when not root");
+  detach->callback([o, netcmd, &code] {
     run(code, "detach " + o->id, [&] {
+      if (use_pasta(*o)) {
+        if (!net::pasta_detach(pasta_state_dir(*o, *netcmd), o->id))
+          throw Error("container " + o->id + " has no rootless (pasta) network");
+        return;
+      }
       NetworkStore store(o->state_dir);
       if (!store.detach(o->network, o->id))
         throw Error("container " + o->id + " is not attached to network " + o->network);
