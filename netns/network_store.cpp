@@ -15,6 +15,7 @@
 #include "file_util.hpp"
 #include "forwarding.hpp"
 #include "hosts_files.hpp"
+#include "log.hpp"
 #include "network_store_internal.hpp"
 #include "nft_ruleset.hpp"
 #include "rollback.hpp"
@@ -105,8 +106,7 @@ std::vector<NetworkConfig> NetworkStore::list() const {
     try {
       validate_network_name(n);
     } catch (const Error& e) {
-      std::fprintf(stderr, "skiff: warning: ignoring %s/%s in the network store: %s\n", dir_.c_str(),
-                   n.c_str(), e.what());
+      skiff::log::warn("ignoring " + dir_ + "/" + n + " in the network store: " + e.what());
       continue;
     }
     // A directory without network.json is a network whose create was interrupted: not a network.

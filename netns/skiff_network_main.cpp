@@ -4,9 +4,11 @@
 // shared libraries), which costs more CPU than the attach itself.
 #include <cstdio>
 
+#include "log.hpp"
 #include "network_cli.hpp"
 
 int main(int argc, char** argv) {
+  skiff::log::set_program("skiff-network");
   CLI::App app{"skiff-network: skiff's bridge networks (the same commands as `skiff network`)",
                "skiff-network"};
   app.require_subcommand(1);

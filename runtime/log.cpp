@@ -13,15 +13,20 @@ namespace skiff::log {
 namespace {
 
 int g_fd = -1;
+std::string g_program = "skiff-runtime";
 Format g_format = Format::text;
 bool g_debug = false;
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warning: return "warning";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warning:
+      return "warning";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -51,14 +56,18 @@ void init(const std::string& path, Format format, bool debug) {
   g_fd = fd;
 }
 
+void set_program(std::string_view name) {
+  g_program = name;
+}
+
 void write(Level level, std::string_view msg) {
   if (level == Level::debug && !g_debug) return;
   emit_file(level, msg);
   if (g_fd < 0 && level != Level::error) {
     // Without a log file, warnings (and debug when asked) go to stderr, as runc does.
     if (level == Level::warning || g_debug)
-      std::fprintf(stderr, "skiff-runtime: %s: %.*s\n", level_name(level), static_cast<int>(msg.size()),
-                   msg.data());
+      std::fprintf(stderr, "%s: %s: %.*s\n", g_program.c_str(), level_name(level),
+                   static_cast<int>(msg.size()), msg.data());
   }
 }
 

@@ -13,11 +13,19 @@ enum class Format { text, json };
 
 // Configures the log. An empty path means stderr only. Opening the file fails loudly.
 void init(const std::string& path, Format format, bool debug);
+// The name stderr lines start with ("skiff-runtime" unless a program says otherwise).
+void set_program(std::string_view name);
 
 void write(Level level, std::string_view msg);
-inline void debug(std::string_view m) { write(Level::debug, m); }
-inline void info(std::string_view m) { write(Level::info, m); }
-inline void warn(std::string_view m) { write(Level::warning, m); }
+inline void debug(std::string_view m) {
+  write(Level::debug, m);
+}
+inline void info(std::string_view m) {
+  write(Level::info, m);
+}
+inline void warn(std::string_view m) {
+  write(Level::warning, m);
+}
 
 // Reports the error a command ends with: the one stderr line, plus the log file line.
 void fatal(std::string_view program, std::string_view action, std::string_view id, std::string_view reason);

@@ -4,8 +4,10 @@
 
 #include "cli_commands.hpp"
 #include "error.hpp"
+#include "log.hpp"
 
 int main(int argc, char** argv) {
+  skiff::log::set_program("skiff");
   CLI::App app{"skiff: containers and replica sets on one host", "skiff"};
   app.require_subcommand(1);
   skiff::cli::ExitCode code;
