@@ -171,6 +171,8 @@ std::vector<std::string> mkdir_parents(const std::string& dir);
 void remove_dir(const std::string& dir);
 // The root of a mounted hierarchy (its kernfs inode is 1), not a cgroup anyone made.
 bool is_hierarchy_root(const std::string& dir);
+// The parent skiff makes by default (no linux.cgroupsPath): "skiff" right under a hierarchy's root.
+bool is_default_parent(const std::string& dir);
 // remove_dir, then the default parent `<hierarchy root>/skiff` too once no container is left in it.
 void remove_container_dir(const std::string& dir);
 // Waits until no process is left in dir or below (at most timeout_ms); true if none is.

@@ -139,16 +139,17 @@ void remove_dir(const std::string& dir) {
   throw Error(EBUSY, "remove cgroup " + dir);
 }
 
+bool is_default_parent(const std::string& dir) {
+  size_t slash = dir.rfind('/');
+  return slash != std::string::npos && slash != 0 &&
+         dir.compare(slash + 1, std::string::npos, "skiff") == 0 && is_hierarchy_root(dir.substr(0, slash));
+}
+
 void remove_container_dir(const std::string& dir) {
   remove_dir(dir);
-  // Only the parent skiff itself makes by default (no linux.cgroupsPath): "skiff" right under the
-  // hierarchy's root. Another container still in it keeps it (EBUSY).
-  size_t slash = dir.rfind('/');
-  if (slash == std::string::npos || slash == 0) return;
-  std::string parent = dir.substr(0, slash);
-  size_t pslash = parent.rfind('/');
-  if (pslash == std::string::npos || parent.compare(pslash + 1, std::string::npos, "skiff") != 0) return;
-  if (is_hierarchy_root(parent.substr(0, pslash))) ::rmdir(parent.c_str());
+  // Another container still in the default parent keeps it (EBUSY).
+  std::string parent = dir.substr(0, dir.rfind('/'));
+  if (is_default_parent(parent)) ::rmdir(parent.c_str());
 }
 
 bool is_hierarchy_root(const std::string& dir) {

@@ -44,9 +44,7 @@ class CgroupV2 final : public CgroupDriver {
     // The shared default parent may have just been made by another runtime that has not enabled
     // its controllers yet (it comes and goes with the containers in it): enabling is idempotent.
     std::string parent = dir_.substr(0, dir_.rfind('/'));
-    if (parent.size() > 6 && parent.compare(parent.size() - 6, 6, "/skiff") == 0 &&
-        is_hierarchy_root(parent.substr(0, parent.size() - 6)) &&
-        (created.empty() || created.front() != parent))
+    if ((created.empty() || created.front() != parent) && is_default_parent(parent))
       enable_controllers(parent);
     if (created.empty() || created.back() != dir_) {
       // The leaf existed. A fresh cgroup per container: after cgroup.kill (6.18) a cgroup kills

@@ -14,18 +14,22 @@ Mode g_mode = Mode::automatic;
 }  // namespace
 
 bool running_in_user_namespace() {
-  std::string map;
-  try {
-    map = read_file("/proc/self/uid_map");
-  } catch (const Error&) {
-    return false;  // no /proc: nothing says otherwise
-  }
-  std::istringstream in(map);
-  unsigned long inside = 1, outside = 1, count = 0;
-  in >> inside >> outside >> count;
-  std::string more;
-  // The initial namespace maps all 2^32-1 ids onto themselves in one line.
-  return !(inside == 0 && outside == 0 && count == 4294967295UL && !(in >> more));
+  // Read once: a process does not change its user namespace (the runtime never setns's its own).
+  static const bool in_userns = [] {
+    std::string map;
+    try {
+      map = read_file("/proc/self/uid_map");
+    } catch (const Error&) {
+      return false;  // no /proc: nothing says otherwise
+    }
+    std::istringstream in(map);
+    unsigned long inside = 1, outside = 1, count = 0;
+    in >> inside >> outside >> count;
+    std::string more;
+    // The initial namespace maps all 2^32-1 ids onto themselves in one line.
+    return !(inside == 0 && outside == 0 && count == 4294967295UL && !(in >> more));
+  }();
+  return in_userns;
 }
 
 void set_rootless_mode(const std::string& mode) {
