@@ -29,6 +29,11 @@ std::string fixture_oci_layout() {
   return SKIFF_FIXTURE_OCI_LAYOUT;
 }
 
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
 std::string unique_name(const std::string& stem) {
   static std::atomic<int> n{0};
   return stem + "-" + std::to_string(getpid()) + "-" + std::to_string(n++);

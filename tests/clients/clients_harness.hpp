@@ -14,6 +14,9 @@ namespace skiff::test {
 // The fixture image as an OCI image layout tar (made by umoci at build time), baked in by CMake.
 std::string fixture_oci_layout();
 
+// s without trailing newlines and spaces (a client's one-line output).
+std::string trim(std::string s);
+
 // A name unique to this test process, for containers, cgroups and namespaces: "<stem>-<pid>-<n>".
 std::string unique_name(const std::string& stem);
 

@@ -18,11 +18,6 @@ using namespace skiff::test;
 
 namespace {
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // The user, a home and XDG_RUNTIME_DIR it owns, a copy of our runtime and the fixture image it can
 // read, and podman's storage; all removed at the end, podman's pause process stopped by its pid.
 class RootlessPodman {

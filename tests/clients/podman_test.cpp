@@ -13,11 +13,6 @@ using namespace skiff::test;
 
 namespace {
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 class PodmanTest : public ::testing::Test {
  protected:
   // One podman store for the whole process: loading the image costs seconds.

@@ -245,4 +245,14 @@ Result TestUser::runtime(const std::string& xdg, const std::vector<std::string>&
   return run(argv, {"XDG_RUNTIME_DIR=" + xdg});
 }
 
+Result run_sh(Runtime& rt, Bundle& b, const std::string& script,
+              const std::vector<std::string>& global_flags) {
+  b.set_args({"/bin/sh", "-c", script});
+  b.write();
+  std::vector<std::string> args = global_flags;
+  for (const auto& a : {std::string("run"), std::string("--bundle"), b.path(), rt.unique_id("sh")})
+    args.push_back(a);
+  return rt(args);
+}
+
 }  // namespace skiff::test

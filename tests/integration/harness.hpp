@@ -73,6 +73,14 @@ size_t mount_count();
 size_t fd_count();
 // True if we are root (integration tests skip otherwise).
 bool is_root();
+// In a test body: skip, saying why, unless root.
+#define REQUIRE_ROOT() \
+  if (!::skiff::test::is_root()) GTEST_SKIP() << "needs root: creates namespaces and mounts"
+
+// Runs `script` with /bin/sh -c in a fresh container from `b` (`run` in the foreground); `global_flags`
+// go before `run` (e.g. --debug).
+Result run_sh(Runtime& rt, Bundle& b, const std::string& script,
+              const std::vector<std::string>& global_flags = {});
 
 // An unprivileged user made for a test with useradd (it gets /etc/subuid and /etc/subgid ranges),
 // removed with userdel on destruction. error() says why when it could not be made.

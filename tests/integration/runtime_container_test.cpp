@@ -10,20 +10,6 @@
 
 using namespace skiff::test;
 
-#define REQUIRE_ROOT() \
-  if (!is_root()) GTEST_SKIP() << "needs root: creates namespaces and mounts"
-
-namespace {
-
-// Runs `script` with /bin/sh in a fresh container from `b`, returns the result.
-Result run_sh(Runtime& rt, Bundle& b, const std::string& script) {
-  b.set_args({"/bin/sh", "-c", script});
-  b.write();
-  return rt({"run", "--bundle", b.path(), rt.unique_id("sh")});
-}
-
-}  // namespace
-
 TEST(Container, Pid1HostnameEnvCwdUser) {
   REQUIRE_ROOT();
   Runtime rt;

@@ -10,9 +10,6 @@
 using namespace skiff::test;
 using nlohmann::json;
 
-#define REQUIRE_ROOT() \
-  if (!is_root()) GTEST_SKIP() << "needs root: creates namespaces and mounts"
-
 namespace {
 
 // Runs `create` on the bundle and checks the failure contract; returns stderr.

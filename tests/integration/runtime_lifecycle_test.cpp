@@ -18,9 +18,6 @@
 using namespace skiff::test;
 using nlohmann::json;
 
-#define REQUIRE_ROOT() \
-  if (!is_root()) GTEST_SKIP() << "needs root: creates namespaces and mounts"
-
 namespace {
 
 json state_of(Runtime& rt, const std::string& id) {

@@ -22,19 +22,7 @@
 using namespace skiff::test;
 using nlohmann::json;
 
-#define REQUIRE_ROOT() \
-  if (!is_root()) GTEST_SKIP() << "needs root: creates namespaces and mounts"
-
 namespace {
-
-Result run_sh(Runtime& rt, Bundle& b, const std::string& script, std::vector<std::string> extra = {}) {
-  b.set_args({"/bin/sh", "-c", script});
-  b.write();
-  std::vector<std::string> args = extra;
-  for (const auto& a : {std::string("run"), std::string("--bundle"), b.path(), rt.unique_id("sc")})
-    args.push_back(a);
-  return rt(args);
-}
 
 // One connection from the runtime to a seccomp agent: the container state JSON and the notify fd.
 struct ListenerMessage {

@@ -13,16 +13,7 @@
 using namespace skiff::test;
 using nlohmann::json;
 
-#define REQUIRE_ROOT() \
-  if (!is_root()) GTEST_SKIP() << "needs root: creates namespaces and mounts"
-
 namespace {
-
-Result run_sh(Runtime& rt, Bundle& b, const std::string& script) {
-  b.set_args({"/bin/sh", "-c", script});
-  b.write();
-  return rt({"run", "--bundle", b.path(), rt.unique_id("ns")});
-}
 
 json map(uint32_t c, uint32_t h, uint32_t n) {
   return {{"containerID", c}, {"hostID", h}, {"size", n}};
