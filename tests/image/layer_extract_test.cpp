@@ -46,9 +46,14 @@ std::vector<TarEntry> sample_layer() {
   auto setuid = tar_file("bin/tool", std::string(100000, 'x'), 04755);
   auto opaque = tar_file("var/cache/.wh..wh..opq", "");
   auto whiteout = tar_file("etc/.wh.removed", "");
+  // Modes the umask would take or that need no chown: the extractor skips chmod only when it may.
+  auto shared = tar_file("etc/shared", "w", 0666);
+  auto sticky = tar_file("etc/sticky", "s", 01600);
   return {tar_dir("./", 0755),
           tar_dir("etc", 0755),
           f,
+          shared,
+          sticky,
           tar_dir("bin", 0711),
           setuid,
           tar_hardlink("bin/tool-link", "bin/tool"),
@@ -79,6 +84,11 @@ TEST_P(LayerExtract, AllEntryKindsAndTheDiffId) {
   EXPECT_EQ(st.st_mtim.tv_sec, 1234567890);
   EXPECT_EQ(skiff::read_file(t / "l/etc/app.conf"), "key=value\n");
   EXPECT_EQ(xattr(t / "l/etc/app.conf", "user.test"), "hello");
+  ASSERT_EQ(::lstat((t / "l/etc/shared").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0666u) << "group/other write bits despite the umask";
+  EXPECT_EQ(st.st_uid, 0u);
+  ASSERT_EQ(::lstat((t / "l/etc/sticky").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01600u);
 
   struct stat tool, link;
   ASSERT_EQ(::lstat((t / "l/bin/tool").c_str(), &tool), 0);
