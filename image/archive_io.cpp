@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <functional>
@@ -17,6 +18,8 @@
 #include "digest.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
+#include "reference.hpp"
+#include "reference_index.hpp"
 #include "unique_fd.hpp"
 
 namespace skiff::image {
@@ -204,9 +207,62 @@ bool exists(const std::string& p) {
 
 }  // namespace
 
-Image load_image_archive(const StorePaths& paths, const std::string& archive, const LoadOptions& o) {
+namespace {
+
+// Docker (25 and later) names each tag of a saved image in index.json with the full reference in
+// containerd's annotation and only the tag in the OCI one.
+constexpr const char* kContainerdNameAnnotation = "io.containerd.image.name";
+
+// One index.json entry of an archive and the reference it is stored under ("" = the archive gives none).
+struct ArchiveEntry {
+  json desc;
+  std::string ref_name, full_name, name;
+};
+
+std::string annotation(const json& desc, const char* key) {
+  const json& a =
+      desc.contains("annotations") && desc["annotations"].is_object() ? desc["annotations"] : json();
+  auto it = a.is_object() ? a.find(key) : a.end();
+  return it != a.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool is_full_reference(const std::string& s) {
+  return s.find('/') != std::string::npos || s.find(':') != std::string::npos;
+}
+
+// "path/to/My Image.tar.gz" -> "my-image": a bare tag goes under localhost/<this>.
+std::string archive_stem(const std::string& archive) {
+  std::string stem = archive.substr(archive.rfind('/') + 1);
+  for (const char* ext : {".tar.gz", ".tgz", ".tar"})
+    if (stem.size() > std::strlen(ext) &&
+        stem.compare(stem.size() - std::strlen(ext), std::string::npos, ext) == 0)
+      stem.resize(stem.size() - std::strlen(ext));
+  for (auto& c : stem) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '-';
+  }
+  return stem.empty() ? "image" : stem;
+}
+
+// Whether `want` (what --ref said) names this entry: its tag, its full name, or the same canonical ref.
+bool entry_matches(const ArchiveEntry& e, const std::string& want) {
+  if (want == e.ref_name || want == e.full_name || want == e.name) return true;
+  if (e.name.empty()) return false;
+  try {
+    return Reference::parse(want).str() == Reference::parse(e.name).str();
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::vector<Image> load_image_archive(const StorePaths& paths, const std::string& archive,
+                                      const LoadOptions& o) {
   TempTree tmp(paths);
   auto links = unpack_archive(archive, tmp.path());
+  // Newer Docker writes an OCI layout beside its manifest.json: the layout is read then (it carries
+  // the same blobs, and the full names in its annotations).
   bool oci = exists(tmp.path() + "/oci-layout") && exists(tmp.path() + "/index.json");
   if (!oci) {
     if (!exists(tmp.path() + "/manifest.json"))
@@ -214,41 +270,87 @@ Image load_image_archive(const StorePaths& paths, const std::string& archive, co
                   ": neither an OCI archive (oci-layout, index.json) nor a docker save tar (manifest.json)");
     docker_save_to_layout(archive, tmp.path(), links);
   }
-  // Which image, and under which name: a full reference in the archive (a docker-save RepoTag such as
-  // "busybox:latest", or what `skiff image save` wrote) is used as is; a bare tag goes under
-  // "localhost/<archive file name>".
-  LoadOptions lo = o;
-  json idx = json::parse(read_file(tmp.path() + "/index.json"));
-  std::string tag;
-  size_t candidates = 0;
-  for (const auto& d : idx.value("manifests", json::array())) {
-    std::string t = d.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "");
-    if (!o.layout_ref.empty() && t != o.layout_ref) continue;
-    if (candidates++ == 0) tag = t;
+  json idx;
+  try {
+    idx = json::parse(read_file(tmp.path() + "/index.json"));
+  } catch (const json::exception& e) {
+    throw Error(archive + ": index.json is not JSON (" + e.what() + ")");
   }
-  if (candidates >= 1 && !tag.empty()) lo.layout_ref = tag;
-  if (lo.name.empty() && (candidates == 1 || !tag.empty())) {
-    if (tag.find('/') != std::string::npos || tag.find(':') != std::string::npos) {
-      lo.name = tag;
-    } else {
-      std::string stem = archive.substr(archive.rfind('/') + 1);
-      for (const char* ext : {".tar.gz", ".tgz", ".tar"})
-        if (stem.size() > std::strlen(ext) &&
-            stem.compare(stem.size() - std::strlen(ext), std::string::npos, ext) == 0)
-          stem.resize(stem.size() - std::strlen(ext));
-      for (auto& c : stem) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '-';
+  if (!idx.is_object() || !idx.contains("manifests") || !idx["manifests"].is_array())
+    throw Error(archive + ": index.json has no manifests list");
+
+  // Every image under every name, as `docker load` does; --ref picks some, --name renames one.
+  std::vector<ArchiveEntry> entries;
+  for (const auto& d : idx["manifests"]) {
+    if (!d.is_object() || !d.contains("digest") || !d["digest"].is_string())
+      throw Error(archive + ": index.json: an entry without a digest");
+    ArchiveEntry e{d, annotation(d, kRefNameAnnotation), annotation(d, kContainerdNameAnnotation), ""};
+    if (!e.full_name.empty())
+      e.name = e.full_name;
+    else if (is_full_reference(e.ref_name))
+      e.name = e.ref_name;
+    else if (!e.ref_name.empty())
+      e.name = "localhost/" + archive_stem(archive) + ":" + e.ref_name;
+    if (o.layout_ref.empty() || entry_matches(e, o.layout_ref)) entries.push_back(std::move(e));
+  }
+  if (entries.empty()) {
+    std::string names;
+    for (const auto& d : idx["manifests"]) {
+      std::string n = annotation(d, kContainerdNameAnnotation);
+      if (n.empty()) n = annotation(d, kRefNameAnnotation);
+      if (!n.empty()) names += (names.empty() ? "" : ", ") + n;
+    }
+    if (o.layout_ref.empty()) throw Error(archive + ": holds no image");
+    throw Error(archive + ": no image named \"" + o.layout_ref +
+                "\" (it has: " + (names.empty() ? "only unnamed images" : names) + ")");
+  }
+  std::vector<std::string> digests;  // distinct manifests, in the archive's order
+  for (const auto& e : entries)
+    if (std::find(digests.begin(), digests.end(), e.desc["digest"].get<std::string>()) == digests.end())
+      digests.push_back(e.desc["digest"].get<std::string>());
+  if (!o.name.empty()) {
+    if (digests.size() > 1)
+      throw Error(archive + ": --name needs one image, the archive has " + std::to_string(digests.size()) +
+                  " (pick one with --ref)");
+    entries.resize(1);
+    entries[0].name = o.name;
+  } else if (entries.size() == 1 && entries[0].name.empty()) {
+    entries[0].name = "localhost/" + archive_stem(archive) + ":latest";  // one unnamed image
+  } else {
+    for (const auto& e : entries)
+      if (e.name.empty())
+        throw Error(archive + ": image " + e.desc["digest"].get<std::string>() +
+                    " has no name and the archive holds several; name it with --ref and --name");
+  }
+
+  std::vector<Image> loaded;
+  for (const auto& dg : digests) {
+    size_t first = loaded.size();  // this image's first load, once done
+    for (const auto& e : entries) {
+      if (e.desc["digest"] != dg) continue;
+      if (first == loaded.size()) {
+        // The loader picks the layout's only image: index.json is rewritten to hold just this one.
+        json one = idx;
+        one["manifests"] = json::array({e.desc});
+        write_file_atomic(tmp.path() + "/index.json", one.dump(), 0600, Durability::kVolatile);
+        LoadOptions lo = o;
+        lo.layout_ref.clear();
+        lo.name = e.name;
+        try {
+          loaded.push_back(load_oci_layout(paths, tmp.path(), lo));
+        } catch (const Error& err) {
+          throw Error(archive + ": " + err.what());
+        }
+      } else {
+        // Another tag of the same image: only a reference more.
+        Image img = loaded[first];
+        img.ref = Reference::parse(e.name).str();
+        ReferenceIndex(paths).set(img.ref, img.manifest_desc);
+        loaded.push_back(std::move(img));
       }
-      lo.name =
-          "localhost/" + (stem.empty() ? std::string("image") : stem) + ":" + (tag.empty() ? "latest" : tag);
     }
   }
-  try {
-    return load_oci_layout(paths, tmp.path(), lo);
-  } catch (const Error& e) {
-    throw Error(archive + ": " + e.what());
-  }
+  return loaded;
 }
 
 namespace {

@@ -7,15 +7,20 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "layout_import.hpp"
 #include "puller.hpp"
 
 namespace skiff::image {
 
-// Loads an oci-archive or docker-save tar. A `docker save` tar's first RepoTag names the image unless
-// o.name does; o.layout_ref picks one of several RepoTags/ref names.
-Image load_image_archive(const StorePaths& paths, const std::string& archive, const LoadOptions& o);
+// Loads an oci-archive or docker-save tar: every image in it under every name it has, as `docker
+// load` does (a docker save tar's RepoTags; an OCI index's io.containerd.image.name, else its
+// org.opencontainers.image.ref.name, a bare tag going under "localhost/<archive name>"). o.layout_ref
+// picks the images one name matches; o.name stores the one image selected under another name. Returns
+// one Image per stored reference, in the archive's order.
+std::vector<Image> load_image_archive(const StorePaths& paths, const std::string& archive,
+                                      const LoadOptions& o);
 
 // Writes `image` (its manifest, config and layer blobs, as in the store) to `out` as an oci-archive
 // whose index names it `image.ref`. Temp file + rename: a failure leaves no file at `out`.

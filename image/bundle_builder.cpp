@@ -217,6 +217,18 @@ nlohmann::json build_bundle_config(const ImageConfig& image, const RunFlags& fla
   }
 
   auto& nss = spec["linux"]["namespaces"];
+  if (rootless) {
+    // Rootless `skiff run` runs in a user namespace of its own that maps the caller's subordinate ids
+    // (so an image's users exist); the container shares it rather than getting a one-id namespace.
+    nlohmann::json kept = nlohmann::json::array();
+    for (const auto& ns : nss)
+      if (ns.value("type", "") != "user") kept.push_back(ns);
+    nss = kept;
+    spec["linux"].erase("uidMappings");
+    spec["linux"].erase("gidMappings");
+    // That namespace owns a network namespace it makes: --network none gets one, as with root.
+    if (flags.network == "none") nss.push_back({{"type", "network"}});
+  }
   if (flags.network == "host") {
     nlohmann::json kept = nlohmann::json::array();
     for (const auto& ns : nss)

@@ -49,6 +49,8 @@ struct ResolvedUser {
 ResolvedUser resolve_user(const std::string& spec, const std::string& passwd, const std::string& group);
 
 // Builds the config.json for a container whose rootfs is mounted at `rootfs` (read for /etc/passwd).
+// `rootless`: the runtime's rootless defaults, for a container that shares the user namespace the
+// caller runs in (rootless `skiff run` makes one mapping its subordinate ids) instead of getting its own.
 nlohmann::json build_bundle_config(const ImageConfig& image, const RunFlags& flags, const std::string& rootfs,
                                    const std::string& image_ref, bool rootless);
 

@@ -6,16 +6,19 @@
 #include <cstdlib>
 
 #include "file_util.hpp"
+#include "rootless.hpp"
 
 namespace skiff::image {
 
 bool StorePaths::rootless() {
-  return ::geteuid() != 0;
+  // uid 0 of a user namespace (a rootless `skiff run` moves into one) may not chown to unmapped ids
+  // nor set trusted.* xattrs: it extracts and mounts as an unprivileged user does.
+  return ::geteuid() != 0 || skiff::running_in_user_namespace();
 }
 
 std::string StorePaths::default_root() {
   if (const char* r = std::getenv("SKIFF_IMAGE_STORE"); r && *r) return r;
-  if (!rootless()) return "/var/lib/skiff";
+  if (::geteuid() == 0) return "/var/lib/skiff";
   if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/skiff";
   const char* home = std::getenv("HOME");
   return std::string(home ? home : "/tmp") + "/.local/share/skiff";

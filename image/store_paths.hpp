@@ -13,6 +13,8 @@ struct StorePaths {
 
   // /var/lib/skiff as root; $XDG_DATA_HOME/skiff (~/.local/share/skiff) otherwise. $SKIFF_IMAGE_STORE wins.
   static std::string default_root();
+  // Not the host's root: not uid 0, or uid 0 of a user namespace. Layers are then extracted without
+  // chown, whiteouts use user.overlay.* xattrs and overlays are mounted with userxattr.
   static bool rootless();
 
   std::string blobs() const { return root + "/blobs/sha256"; }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -52,43 +53,80 @@ void rotate(int dir_fd, unsigned max_files) {
   ::renameat(dir_fd, kLog, dir_fd, rotated(1).c_str());
 }
 
-// The keeper's whole life: fd 0 is the pipe, fd 3 the container directory, fd 4 the locked log.lock,
-// fd 5 the confirm pipe's read end.
-[[noreturn]] void keep_log(const LogLimits& limits,
-                           const std::function<void(unsigned long long)>& after_exit) {
-  int dir_fd = 3;
-  UniqueFd log(open_log(dir_fd));
-  if (!log) ::_exit(1);
-  struct stat st {};
-  uint64_t size = ::fstat(log.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  std::vector<char> buf(64 * 1024);
-  for (;;) {
-    ssize_t n = ::read(0, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+// Appends to container.log, rotating it at the size limit. Output that cannot be written (disk full)
+// is dropped rather than blocking the container.
+class RotatingLog {
+ public:
+  RotatingLog(int dir_fd, const LogLimits& limits)
+      : dir_fd_(dir_fd), limits_(limits), log_(open_log(dir_fd)) {
+    struct stat st {};
+    size_ = log_ && ::fstat(log_.get(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
+  // False once the log cannot go on (the container directory is gone: skiff rm).
+  bool ok() const { return static_cast<bool>(log_); }
+  void append(const char* p, uint64_t left) {
     // Each file stays within max_size and, where lines fit, ends at a line's end.
-    const char* p = buf.data();
-    auto left = static_cast<uint64_t>(n);
-    while (left > 0 && log) {
-      uint64_t room = size < limits.max_size ? limits.max_size - size : 0;
+    while (left > 0 && log_) {
+      uint64_t room = size_ < limits_.max_size ? limits_.max_size - size_ : 0;
       uint64_t take = left;
       if (left > room) {
         const void* nl = room > 0 ? ::memrchr(p, '\n', room) : nullptr;
-        take = nl ? static_cast<uint64_t>(static_cast<const char*>(nl) - p) + 1 : (size > 0 ? 0 : room);
+        take = nl ? static_cast<uint64_t>(static_cast<const char*>(nl) - p) + 1 : (size_ > 0 ? 0 : room);
       }
-      // A log that cannot be written (disk full) drops output rather than blocking the container.
-      if (take > 0 && write_all(log.get(), p, take)) size += take;
+      if (take > 0 && write_all(log_.get(), p, take)) size_ += take;
       p += take;
       left -= take;
       if (left > 0) {
-        rotate(dir_fd, limits.max_files);
-        log.reset(open_log(dir_fd));  // fails once the container directory is gone (skiff rm)
-        size = 0;
+        rotate(dir_fd_, limits_.max_files);
+        log_.reset(open_log(dir_fd_));
+        size_ = 0;
       }
     }
-    if (!log) break;
   }
-  log.reset();
+
+ private:
+  int dir_fd_;
+  LogLimits limits_;
+  UniqueFd log_;
+  uint64_t size_ = 0;
+};
+
+// The keeper's whole life: fd 0 is the (stdout) pipe, fd 3 the container directory, fd 4 the locked
+// log.lock, fd 5 the confirm pipe's read end; when echoing, fd 6 is the stderr pipe and fds 7 and 8
+// the terminal's stdout and stderr.
+[[noreturn]] void keep_log(const LogLimits& limits, const std::function<void(unsigned long long)>& after_exit,
+                           bool echo) {
+  RotatingLog log(3, limits);
+  if (!log.ok()) ::_exit(1);
+  struct Stream {
+    int in, echo;
+  };
+  std::vector<Stream> streams = {{0, echo ? 7 : -1}};
+  if (echo) streams.push_back({6, 8});
+  std::vector<char> buf(64 * 1024);
+  while (!streams.empty()) {
+    std::vector<pollfd> fds;
+    for (const auto& s : streams) fds.push_back({s.in, POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (size_t i = fds.size(); i-- > 0;) {
+      if (fds[i].revents == 0) continue;
+      Stream& s = streams[i];
+      ssize_t n = ::read(s.in, buf.data(), buf.size());
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) {
+        streams.erase(streams.begin() + static_cast<long>(i));
+        continue;
+      }
+      // A terminal that went away (a closed pipe) stops the echo, never the log.
+      if (s.echo >= 0 && !write_all(s.echo, buf.data(), static_cast<size_t>(n))) s.echo = -1;
+      log.append(buf.data(), static_cast<uint64_t>(n));
+    }
+    // Detached, a log that cannot go on ends the keeper; in the foreground the echo still goes on.
+    if (!log.ok() && !echo) break;
+  }
   unsigned long long start_time = 0;
   if (after_exit && ::read(5, &start_time, sizeof start_time) == sizeof start_time) {
     try {
@@ -102,7 +140,7 @@ void rotate(int dir_fd, unsigned max_files) {
 }  // namespace
 
 LogKeeper start_log_keeper(const std::string& dir, const LogLimits& limits,
-                           std::function<void(unsigned long long)> after_exit) {
+                           std::function<void(unsigned long long)> after_exit, const LogEcho* echo) {
   if (limits.max_size == 0 || limits.max_files == 0) throw Error("log limits must be positive");
   UniqueFd dir_fd(::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
   if (!dir_fd) throw Error(errno, "open " + dir);
@@ -115,6 +153,12 @@ LogKeeper start_log_keeper(const std::string& dir, const LogLimits& limits,
   UniqueFd rd(p[0]), wr(p[1]);
   if (::pipe2(p, O_CLOEXEC) != 0) throw Error(errno, "pipe");
   UniqueFd confirm_rd(p[0]), confirm_wr(p[1]);
+  UniqueFd err_rd, err_wr;
+  if (echo) {
+    if (::pipe2(p, O_CLOEXEC) != 0) throw Error(errno, "pipe");
+    err_rd.reset(p[0]);
+    err_wr.reset(p[1]);
+  }
   pid_t child = ::fork();
   if (child < 0) throw Error(errno, "fork log keeper");
   if (child == 0) {
@@ -126,20 +170,35 @@ LogKeeper start_log_keeper(const std::string& dir, const LogLimits& limits,
     // Copies above every low number first, so that moving them into place clobbers none of them.
     int in = ::fcntl(rd.get(), F_DUPFD, 100), d = ::fcntl(dir_fd.get(), F_DUPFD, 100),
         l = ::fcntl(lock.get(), F_DUPFD, 100), c = ::fcntl(confirm_rd.get(), F_DUPFD, 100);
-    if (null < 0 || in < 0 || d < 0 || l < 0 || c < 0) ::_exit(1);
+    int e = echo ? ::fcntl(err_rd.get(), F_DUPFD, 100) : -1,
+        eo = echo ? ::fcntl(echo->out_fd, F_DUPFD, 100) : -1,
+        ee = echo ? ::fcntl(echo->err_fd, F_DUPFD, 100) : -1;
+    if (null < 0 || in < 0 || d < 0 || l < 0 || c < 0 || (echo && (e < 0 || eo < 0 || ee < 0))) ::_exit(1);
     ::dup2(in, 0);
     ::dup2(null, 1);
     ::dup2(null, 2);
     ::dup2(d, 3);
     ::dup2(l, 4);
     ::dup2(c, 5);
-    ::syscall(SYS_close_range, 6U, ~0U, 0U);
-    keep_log(limits, after_exit);
+    if (echo) {
+      ::dup2(e, 6);
+      ::dup2(eo, 7);
+      ::dup2(ee, 8);
+    }
+    ::syscall(SYS_close_range, echo ? 9U : 6U, ~0U, 0U);
+    keep_log(limits, after_exit, echo != nullptr);
   }
   int status;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  return LogKeeper{std::move(wr), std::move(confirm_wr)};
+  return LogKeeper{std::move(wr), std::move(err_wr), std::move(confirm_wr)};
+}
+
+void wait_log_keeper(const std::string& dir) {
+  UniqueFd lock(::open((dir + "/" + kLock).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!lock) return;
+  while (::flock(lock.get(), LOCK_SH) != 0 && errno == EINTR) {
+  }
 }
 
 bool has_log(const std::string& dir) {
@@ -176,7 +235,7 @@ bool same_file(int fd, const std::string& path) {
 }  // namespace
 
 void copy_log(const std::string& dir, int out_fd, bool follow) {
-  if (!has_log(dir)) throw Error("it was not started with -d: its output was not kept");
+  if (!has_log(dir)) throw Error("its output was not kept (run with --rm, or by an older skiff)");
   // Rotated files, oldest first, then the live one.
   std::vector<unsigned> olds;
   for (unsigned n = 1; n < 1000; ++n) {

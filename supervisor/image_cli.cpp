@@ -24,6 +24,7 @@
 #include "layout_import.hpp"
 #include "puller.hpp"
 #include "reference_index.hpp"
+#include "rootless_userns.hpp"
 #include "run_flag_values.hpp"
 #include "state.hpp"
 #include "store_gc.hpp"
@@ -156,40 +157,44 @@ void apply_log_opt(LogLimits& l, const std::string& opt) {
   }
 }
 
-// While a detached container is started, our stdin is /dev/null and our stdout/stderr the log pipe:
-// the runtime hands its own stdio to the container's init. Restored when this goes out of scope.
-class DetachedStdio {
+// While a container is started, the runtime hands our own stdio to its init: for a detached container
+// stdin is /dev/null and stdout/stderr the log pipe; in the foreground stdout and stderr are the log
+// keeper's pipes (it copies them on to the terminal). A negative fd leaves that one as it is. Restored
+// when this goes out of scope.
+class RedirectedStdio {
  public:
-  explicit DetachedStdio(int log_fd) {
-    UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-    if (!null) throw Error(errno, "open /dev/null");
+  RedirectedStdio(int in_fd, int out_fd, int err_fd) {
     for (int fd = 0; fd < 3; ++fd) {
       saved_[fd].reset(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
       if (!saved_[fd]) throw Error(errno, "save stdio");
     }
     std::fflush(stdout);
     std::fflush(stderr);
-    if (::dup2(null.get(), 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0)
-      throw Error(errno, "redirect stdio to the log");
+    const int to[3] = {in_fd, out_fd, err_fd};
+    for (int fd = 0; fd < 3; ++fd)
+      if (to[fd] >= 0 && ::dup2(to[fd], fd) < 0) throw Error(errno, "redirect stdio to the log");
   }
-  ~DetachedStdio() {
+  ~RedirectedStdio() {
     std::fflush(stdout);
     std::fflush(stderr);
     for (int fd = 0; fd < 3; ++fd)
       if (saved_[fd]) ::dup2(saved_[fd].get(), fd);
   }
-  DetachedStdio(const DetachedStdio&) = delete;
-  DetachedStdio& operator=(const DetachedStdio&) = delete;
+  RedirectedStdio(const RedirectedStdio&) = delete;
+  RedirectedStdio& operator=(const RedirectedStdio&) = delete;
 
  private:
   UniqueFd saved_[3];
 };
 
 int run_container(RunArgs& a) {
-  auto paths = store();
   if (a.detach && a.flags.tty) throw Error("-t with -d is not supported (there is no console to attach to)");
   std::string id = a.name.empty() ? random_id() : a.name;
   skiff::validate_container_id(id);
+  // Rootless: everything from here (pull, rootfs, the container) happens in a user namespace of our own;
+  // entered first, while we have one thread (a pull starts more).
+  if (::geteuid() != 0) enter_rootless_user_namespace();
+  auto paths = store();
   skiff::Runtime rt(runtime_root());
   img::ContainerBundle bundle;
   auto t0 = std::chrono::steady_clock::now();
@@ -229,10 +234,24 @@ int run_container(RunArgs& a) {
       if (a.rm)
         remover = [id, paths](unsigned long long start_time) { remove_when_stopped(paths, id, start_time); };
       keeper = start_log_keeper(bundle.dir, a.log_limits, remover);
-      DetachedStdio stdio(keeper.output.get());
+      UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+      if (!null) throw Error(errno, "open /dev/null");
+      RedirectedStdio stdio(null.get(), keeper.output.get(), keeper.output.get());
       status = rt.run(co, /*detach=*/true, /*keep=*/true);
+    } else if (!a.rm) {
+      // A kept foreground container's output is kept too (skiff logs), as the keeper copies it on to
+      // our stdout and stderr. With -t, the runtime copies the terminal's output to our stdout.
+      LogEcho echo;
+      keeper = start_log_keeper(bundle.dir, a.log_limits, nullptr, &echo);
+      {
+        RedirectedStdio stdio(-1, keeper.output.get(), a.flags.tty ? -1 : keeper.error_output.get());
+        keeper = LogKeeper{};  // the container's stdio (and our own meanwhile) are the pipes' last writers
+        status = rt.run(co, /*detach=*/false, /*keep=*/true);
+      }
+      // Back at the shell only once everything the container wrote is on the terminal.
+      wait_log_keeper(bundle.dir);
     } else {
-      status = rt.run(co, /*detach=*/false, /*keep=*/!a.rm);
+      status = rt.run(co, /*detach=*/false, /*keep=*/false);
     }
   } catch (...) {
     img::remove_container_rootfs(paths, id);
@@ -326,11 +345,15 @@ void register_image_commands(CLI::App& app, ExitCode& exit_code) {
     auto t0 = std::chrono::steady_clock::now();
     struct stat st {};
     if (::stat(load_dir->c_str(), &st) != 0) throw Error(errno, "image load " + *load_dir);
-    auto image = S_ISDIR(st.st_mode) ? img::load_oci_layout(store(), *load_dir, *load_opts)
-                                     : img::load_image_archive(store(), *load_dir, *load_opts);
+    std::vector<img::Image> images;
+    if (S_ISDIR(st.st_mode))
+      images.push_back(img::load_oci_layout(store(), *load_dir, *load_opts));
+    else
+      images = img::load_image_archive(store(), *load_dir, *load_opts);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("loaded %s (%s) in %.3f s\n", image.ref.c_str(), image.manifest_desc.digest.str().c_str(),
-                secs);
+    for (const auto& image : images)
+      std::printf("loaded %s (%s) in %.3f s\n", image.ref.c_str(), image.manifest_desc.digest.str().c_str(),
+                  secs);
     exit_code.value = 0;
   });
 
@@ -397,7 +420,7 @@ void register_image_commands(CLI::App& app, ExitCode& exit_code) {
   run->add_option("--pids-limit", ra->flags.resources.pids_limit,
                   "Maximum number of processes (-1: unlimited)");
   auto log_opts = std::make_shared<std::vector<std::string>>();
-  run->add_option("--log-opt", *log_opts, "With -d: max-size=SIZE (default 10m), max-file=N (default 2)")
+  run->add_option("--log-opt", *log_opts, "Without --rm: max-size=SIZE (default 10m), max-file=N (default 2)")
       ->take_all()
       ->allow_extra_args(false);
   run->add_option("--platform", ra->platform, "os/arch[/variant] when pulling");
@@ -425,13 +448,28 @@ void register_image_commands(CLI::App& app, ExitCode& exit_code) {
   rm->add_flag("-f,--force", *rm_force, "Kill it first if it runs");
   rm->add_option("id", *rm_ids)->required();
   rm->callback([=, &exit_code] {
-    skiff::Runtime rt(runtime_root());
     auto paths = store();
-    for (const auto& id : *rm_ids) {
+    std::vector<std::string> stopped;  // the runtime is done with these
+    {
+      skiff::Runtime rt(runtime_root());
+      for (const auto& id : *rm_ids) {
+        try {
+          // A container the runtime no longer knows (a --rm run, a crash) has only its bundle left.
+          auto ids = rt.store().list_ids();
+          if (std::find(ids.begin(), ids.end(), id) != ids.end()) rt.remove(id, *rm_force);
+          stopped.push_back(id);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "skiff: rm %s: %s\n", id.c_str(), e.what());
+          exit_code.value = 1;
+        }
+      }
+    }
+    // Rootless: what the container's users wrote belongs to our subordinate ids, which only uid 0 of a
+    // user namespace mapping them may remove. (The runtime's part came first: from here we could not
+    // signal the container, whose user namespace is another one.)
+    if (::geteuid() != 0 && !stopped.empty()) enter_rootless_user_namespace();
+    for (const auto& id : stopped) {
       try {
-        // A container the runtime no longer knows (a --rm run, a crash) has only its bundle left.
-        auto ids = rt.store().list_ids();
-        if (std::find(ids.begin(), ids.end(), id) != ids.end()) rt.remove(id, *rm_force);
         img::remove_container_rootfs(paths, id);
         std::printf("%s\n", id.c_str());
       } catch (const std::exception& e) {

@@ -458,11 +458,49 @@ TEST_F(ContainerRun, LogsFollowEndsWhenTheContainerDoes) {
                       &out),
             0);
   EXPECT_EQ(out, "one\ntwo\n");
-  // A foreground container's output is not kept.
-  ASSERT_EQ(skiff("run --name " + name + "-fg " + image_ref() + " true", &out), 0) << out;
-  EXPECT_NE(skiff("logs " + name + "-fg", &out), 0);
-  EXPECT_NE(out.find("not started with -d"), std::string::npos) << out;
-  EXPECT_EQ(skiff("rm " + name + " " + name + "-fg", &out), 0) << out;
+  EXPECT_EQ(skiff("rm " + name, &out), 0) << out;
+}
+
+TEST_F(ContainerRun, ForegroundOutputIsStreamedAndKeptForLogs) {
+  std::string name = unique_name("fg"), out;
+  ASSERT_EQ(skiff("pull -q " + image_ref(), &out), 0) << out;
+  // stdout and stderr stay apart on the way to the terminal; the exit status is still the container's.
+  std::string err_file = tmp_ / "fg.err";
+  std::string base =
+      "SKIFF_IMAGE_STORE=" + tmp_ / "store" + " SKIFF_RUNTIME_ROOT=" + tmp_ / "state" + " " + SKIFF_BINARY;
+  EXPECT_EQ(test::run("(" + base + " run --name " + name + " " + image_ref() +
+                          " sh -c 'echo out-1; echo err-1 >&2; sleep 0.2; echo out-2; exit 3' 2>" + err_file +
+                          " </dev/null)",
+                      &out),
+            3);
+  EXPECT_EQ(out, "out-1\nout-2\n");  // all of it there when skiff returned
+  EXPECT_EQ(read_file(err_file), "err-1\n");
+  // Kept as a detached container's is: both streams, each line once, stdout's in order.
+  ASSERT_EQ(skiff("logs " + name, &out), 0) << out;
+  EXPECT_LT(out.find("out-1\n"), out.find("out-2\n")) << out;
+  EXPECT_NE(out.find("err-1\n"), std::string::npos) << out;
+  EXPECT_EQ(out.size(), std::string("out-1\nerr-1\nout-2\n").size()) << out;
+  ASSERT_EQ(skiff("logs -f " + name, &out), 0) << out;  // ended: -f returns at once
+  EXPECT_EQ(out.size(), std::string("out-1\nerr-1\nout-2\n").size()) << out;
+  // With -t, the log has what the terminal gave (its \r\n line ends).
+  ASSERT_EQ(skiff("run -t --name " + name + "-tty " + image_ref() + " echo on-a-tty", &out), 0) << out;
+  EXPECT_EQ(out, "on-a-tty\r\n");
+  ASSERT_EQ(skiff("logs " + name + "-tty", &out), 0) << out;
+  EXPECT_EQ(out, "on-a-tty\r\n");
+  // --max-size applies to foreground logs too.
+  ASSERT_EQ(skiff("run --name " + name + "-rot --log-opt max-size=1k --log-opt max-file=2 " + image_ref() +
+                      " sh -c 'i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done'",
+                  &out),
+            0);
+  EXPECT_NE(out.find("line-299\n"), std::string::npos);
+  EXPECT_TRUE(exists(tmp_ / "store/containers/" + name + "-rot/container.log.1"));
+  EXPECT_FALSE(exists(tmp_ / "store/containers/" + name + "-rot/container.log.2"));
+  EXPECT_EQ(skiff("rm " + name + " " + name + "-tty " + name + "-rot", &out), 0) << out;
+  // --rm keeps nothing, and there is nothing to ask for afterwards.
+  ASSERT_EQ(skiff("run --rm --name " + name + "-rm " + image_ref() + " echo gone", &out), 0) << out;
+  EXPECT_EQ(out, "gone\n");
+  EXPECT_NE(skiff("logs " + name + "-rm", &out), 0);
+  EXPECT_NE(out.find("no such container"), std::string::npos) << out;
 }
 
 TEST_F(ContainerRun, OciArchiveLoadsAndSaveRoundTrips) {
