@@ -1,9 +1,11 @@
 #include "blob_store.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <memory>
 #include <vector>
 
 #include "error.hpp"
@@ -29,6 +31,21 @@ void write_all(int fd, const void* data, size_t n, const std::string& what) {
     p += w;
     n -= static_cast<size_t>(w);
   }
+}
+
+// False when the reader has gone (EPIPE, no SIGPIPE) or the socket fails otherwise.
+bool send_all(int fd, const void* data, size_t n) {
+  auto* p = static_cast<const char*>(data);
+  while (n) {
+    ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
 }
 
 }  // namespace
@@ -66,6 +83,7 @@ BlobIngest::~BlobIngest() {
 }
 
 void BlobIngest::restart() {
+  if (tee_bytes_ > 0) tee_broken_ = true;  // the reader already has bytes that are now taken back
   if (::ftruncate(fd_.get(), 0) < 0) throw_errno("truncate " + partial_);
   if (::lseek(fd_.get(), 0, SEEK_SET) < 0) throw_errno("seek " + partial_);
   hash_.finish();  // resets
@@ -78,6 +96,13 @@ void BlobIngest::write(const void* data, size_t n) {
                 " bytes");
   write_all(fd_.get(), data, n, partial_);
   hash_.update(data, n);
+  if (tee_fd_ >= 0 && !tee_broken_) {
+    if (tee_bytes_ != written_ || !send_all(tee_fd_, data, n))
+      tee_broken_ =
+          true;  // a gap (resumed partial) or the reader stopped: it must not see a stream with a hole
+    else
+      tee_bytes_ += static_cast<int64_t>(n);
+  }
   written_ += static_cast<int64_t>(n);
 }
 
@@ -144,21 +169,24 @@ std::unique_ptr<BlobIngest> BlobStore::begin(const Digest& d, int64_t size) cons
   return std::make_unique<BlobIngest>(paths_, d, size, std::move(lock));
 }
 
-void BlobStore::import_fd(const Digest& d, int64_t size, int fd, const std::string& what) const {
-  auto ingest = begin(d, size);
-  if (!ingest) return;
-  if (ingest->offset()) ingest->restart();
-  std::vector<char> buf(1 << 20);
+void BlobStore::copy_into(BlobIngest& ingest, int fd, const std::string& what) {
+  if (ingest.offset()) ingest.restart();
+  // 256 KiB reads: the tee's reader (an extraction) gets pieces that fit the CPU's cache.
+  std::unique_ptr<char[]> buf(new char[256 << 10]);
   for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+    ssize_t n = ::read(fd, buf.get(), 256 << 10);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw_errno("read " + what);
     }
     if (n == 0) break;
-    ingest->write(buf.data(), static_cast<size_t>(n));
+    ingest.write(buf.get(), static_cast<size_t>(n));
   }
-  ingest->commit();
+  ingest.commit();
+}
+
+void BlobStore::import_fd(const Digest& d, int64_t size, int fd, const std::string& what) const {
+  if (auto ingest = begin(d, size)) copy_into(*ingest, fd, what);
 }
 
 void BlobStore::import_file(const Digest& d, int64_t size, const std::string& src) const {

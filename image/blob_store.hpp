@@ -38,6 +38,13 @@ class BlobIngest {
   void commit();
   void keep_partial() { keep_ = true; }
 
+  // Also sends every byte written from now on to `fd` (a stream socket; the layer extraction reads the
+  // other end while the blob arrives). The tee breaks, and stays broken, when the transfer starts over
+  // after bytes went out or the reader goes away; the bytes on disk are unaffected.
+  void tee_to(int fd) { tee_fd_ = fd; }
+  // Every byte of the blob went through the tee, in order: what the reader got is the whole blob.
+  bool tee_complete() const { return tee_fd_ >= 0 && !tee_broken_ && tee_bytes_ == written_; }
+
  private:
   StorePaths paths_;
   Digest expected_;
@@ -49,6 +56,9 @@ class BlobIngest {
   int64_t written_ = 0;
   bool committed_ = false;
   bool keep_ = false;
+  int tee_fd_ = -1;
+  int64_t tee_bytes_ = 0;
+  bool tee_broken_ = false;
 };
 
 class BlobStore {
@@ -73,6 +83,8 @@ class BlobStore {
   // Copies a blob from a file (OCI layout import), verifying it on the way.
   void import_file(const Digest& d, int64_t size, const std::string& src) const;
   void import_fd(const Digest& d, int64_t size, int fd, const std::string& what) const;
+  // Writes everything read from `fd` into `ingest` (from its start) and commits it.
+  static void copy_into(BlobIngest& ingest, int fd, const std::string& what);
 
   bool remove(const Digest& d) const;
 

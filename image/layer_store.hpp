@@ -31,20 +31,36 @@ class LayerStore {
 
   bool has(const Digest& chain_id) const;
   // Makes sure every layer of the image is in layers/; returns the chain IDs, bottom layer first.
-  // The layer blobs must be in the blob store.
-  std::vector<Digest> unpack(const Manifest& manifest, const ImageConfig& config,
-                             const UnpackOptions& o = {});
+  // Without `fetch` the layer blobs must be in the blob store; with it, a missing blob i is written by
+  // fetch(i, ingest) while it is extracted (fetch_and_unpack).
+  std::vector<Digest> unpack(const Manifest& manifest, const ImageConfig& config, const UnpackOptions& o = {},
+                             const std::function<void(size_t, BlobIngest&)>& fetch = {});
   // Makes sure one layer is in layers/<chain_id>/ (its blob must be in the blob store). Returns true if
   // this call extracted it, false if it was already there. Used by pulls to extract each layer as soon
   // as its blob has arrived.
   bool unpack_layer(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
                     const UnpackOptions& o, ExtractResult* result = nullptr);
+  // Fetches a layer's blob and extracts it in the same pass: `fetch` writes the blob into the ingest it
+  // is given and commits it (as RegistryClient::fetch_blob does); the bytes also stream through a
+  // socket into the extraction on another thread, so the download, the inflate and the file writes
+  // overlap. The layer appears only after the blob verified. If the blob is already stored, only the
+  // extraction runs; a transfer that starts over midway is extracted again from the stored blob.
+  // Returns true if this call extracted the layer.
+  bool fetch_and_unpack(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
+                        const UnpackOptions& o, const std::function<void(BlobIngest&)>& fetch,
+                        ExtractResult* result = nullptr);
   // Removes a layer directory (it must not be in use: the caller checks).
   void remove(const Digest& chain_id);
 
  private:
   void unpack_one(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
                   const UnpackOptions& o, ExtractResult& result);
+  // The steps of an extraction; the caller holds the layer's lock.
+  void remove_stale_extractions(const std::string& hex);
+  std::string make_extraction_dir(const std::string& hex);
+  void extract_from_blob(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
+                         const UnpackOptions& o, ExtractResult& result);
+  void publish(const std::string& tmp, const Digest& chain_id);
   StorePaths paths_;
   BlobStore& blobs_;
 };

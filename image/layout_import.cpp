@@ -1,5 +1,6 @@
 #include "layout_import.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "blob_store.hpp"
@@ -8,6 +9,7 @@
 #include "reference.hpp"
 #include "reference_index.hpp"
 #include "store_gc.hpp"
+#include "unique_fd.hpp"
 
 namespace skiff::image {
 
@@ -80,9 +82,16 @@ Image load_oci_layout(const StorePaths& paths, const std::string& layout, const 
   Manifest manifest = parse_manifest(mtext, "manifest " + mdesc.digest.str());
   std::string ctext = read_blob(layout, manifest.config, "config");
   ImageConfig config = parse_image_config(ctext, "config " + manifest.config.digest.str());
-  for (const auto& l : manifest.layers) blobs.import_file(l.digest, l.size, blob_path(layout, l.digest));
   LayerStore layers(paths, blobs);
-  auto chains = layers.unpack(manifest, config, o.unpack);
+  // Each layer blob is copied into the store, verified and extracted in one pass.
+  auto chains = layers.unpack(manifest, config, o.unpack, [&](size_t i, BlobIngest& ingest) {
+    std::string src = blob_path(layout, manifest.layers[i].digest);
+    UniqueFd fd(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno("open " + src);
+    BlobStore::copy_into(ingest, fd.get(), src);
+  });
+  // A layer already extracted is not fetched: its blob is copied on its own, as before.
+  for (const auto& l : manifest.layers) blobs.import_file(l.digest, l.size, blob_path(layout, l.digest));
   blobs.put(manifest.config.digest, ctext, manifest.config.size);
   blobs.put(mdesc.digest, mtext, mdesc.size);
   ReferenceIndex(paths).set(ref.str(), mdesc);

@@ -131,16 +131,20 @@ Image pull_image(const StorePaths& paths, const Reference& ref, const PullOption
       if (o.progress) o.progress->state(i, "exists");
       return;
     }
-    if (auto ingest = blobs.begin(l.digest, l.size)) {
-      int64_t start = ingest->offset();
-      client.fetch_blob(l, *ingest, [&, i](int64_t done) {
-        if (o.progress) o.progress->bytes(i, done);
-      });
-      bytes += l.size - start;
-      ++downloaded;
-    }
-    if (o.progress) o.progress->state(i, "extracting");
-    if (layers.unpack_layer(l, config.diff_ids[i], chains[i], o.unpack)) ++extracted;
+    // Downloaded and extracted in one pass (the progress shows the download; extraction keeps pace).
+    bool fetched = false;
+    bool ext =
+        layers.fetch_and_unpack(l, config.diff_ids[i], chains[i], o.unpack, [&, i](BlobIngest& ingest) {
+          int64_t start = ingest.offset();
+          client.fetch_blob(l, ingest, [&, i](int64_t done) {
+            if (o.progress) o.progress->bytes(i, done);
+          });
+          bytes += l.size - start;
+          fetched = true;
+          if (o.progress) o.progress->state(i, "extracting");
+        });
+    if (fetched) ++downloaded;
+    if (ext) ++extracted;
     if (o.progress) o.progress->state(i, "done");
   });
 
