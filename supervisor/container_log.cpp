@@ -111,19 +111,22 @@ class RotatingLog {
       if (errno == EINTR) continue;
       break;
     }
-    for (size_t i = fds.size(); i-- > 0;) {
-      if (fds[i].revents == 0) continue;
+    // In order: when both are ready, stdout's bytes (usually written first) are logged first.
+    std::vector<Stream> open;
+    for (size_t i = 0; i < fds.size(); ++i) {
       Stream& s = streams[i];
-      ssize_t n = ::read(s.in, buf.data(), buf.size());
-      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (n <= 0) {
-        streams.erase(streams.begin() + static_cast<long>(i));
-        continue;
+      if (fds[i].revents != 0) {
+        ssize_t n = ::read(s.in, buf.data(), buf.size());
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) continue;  // ended: dropped
+        if (n > 0) {
+          // A terminal that went away (a closed pipe) stops the echo, never the log.
+          if (s.echo >= 0 && !write_all(s.echo, buf.data(), static_cast<size_t>(n))) s.echo = -1;
+          log.append(buf.data(), static_cast<uint64_t>(n));
+        }
       }
-      // A terminal that went away (a closed pipe) stops the echo, never the log.
-      if (s.echo >= 0 && !write_all(s.echo, buf.data(), static_cast<size_t>(n))) s.echo = -1;
-      log.append(buf.data(), static_cast<uint64_t>(n));
+      open.push_back(s);
     }
+    streams = std::move(open);
     // Detached, a log that cannot go on ends the keeper; in the foreground the echo still goes on.
     if (!log.ok() && !echo) break;
   }

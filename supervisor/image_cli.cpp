@@ -170,6 +170,18 @@ class RedirectedStdio {
     }
     std::fflush(stdout);
     std::fflush(stderr);
+    // Our own messages meanwhile (the runtime's warnings: no cgroups when rootless, ...) are not the
+    // container's output: the stderr stream keeps writing where fd 2 went before.
+    if (err_fd >= 0) {
+      int fd = ::fcntl(saved_[2].get(), F_DUPFD_CLOEXEC, 3);
+      own_stderr_ = fd < 0 ? nullptr : ::fdopen(fd, "w");
+      if (!own_stderr_ && fd >= 0) ::close(fd);
+      if (own_stderr_) {
+        std::setvbuf(own_stderr_, nullptr, _IONBF, 0);
+        container_stderr_ = stderr;
+        stderr = own_stderr_;
+      }
+    }
     const int to[3] = {in_fd, out_fd, err_fd};
     for (int fd = 0; fd < 3; ++fd)
       if (to[fd] >= 0 && ::dup2(to[fd], fd) < 0) throw Error(errno, "redirect stdio to the log");
@@ -177,6 +189,10 @@ class RedirectedStdio {
   ~RedirectedStdio() {
     std::fflush(stdout);
     std::fflush(stderr);
+    if (own_stderr_) {
+      stderr = container_stderr_;
+      std::fclose(own_stderr_);
+    }
     for (int fd = 0; fd < 3; ++fd)
       if (saved_[fd]) ::dup2(saved_[fd].get(), fd);
   }
@@ -185,6 +201,8 @@ class RedirectedStdio {
 
  private:
   UniqueFd saved_[3];
+  FILE* own_stderr_ = nullptr;        // our stderr stream while fd 2 is the container's
+  FILE* container_stderr_ = nullptr;  // the usual stderr stream (on fd 2), put back afterwards
 };
 
 int run_container(RunArgs& a) {
