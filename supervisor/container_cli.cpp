@@ -141,7 +141,7 @@ void register_container_commands(CLI::App& app, ExitCode& exit_code) {
   });
 
   // skiff logs
-  auto* logs = app.add_subcommand("logs", "Print a detached container's output");
+  auto* logs = app.add_subcommand("logs", "Print a container's kept output (not kept with --rm)");
   auto logs_id = std::make_shared<std::string>();
   auto logs_follow = std::make_shared<bool>(false);
   logs->add_flag("-f,--follow", *logs_follow, "Keep printing until the container's output ends");
