@@ -83,18 +83,34 @@ Image load_oci_layout(const StorePaths& paths, const std::string& layout, const 
   std::string ctext = read_blob(layout, manifest.config, "config");
   ImageConfig config = parse_image_config(ctext, "config " + manifest.config.digest.str());
   LayerStore layers(paths, blobs);
-  // Each layer blob is copied into the store, verified and extracted in one pass.
-  auto chains = layers.unpack(manifest, config, o.unpack, [&](size_t i, BlobIngest& ingest) {
-    std::string src = blob_path(layout, manifest.layers[i].digest);
-    UniqueFd fd(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) throw_errno("open " + src);
-    BlobStore::copy_into(ingest, fd.get(), src);
-  });
-  // A layer already extracted is not fetched: its blob is copied on its own, as before.
-  for (const auto& l : manifest.layers) blobs.import_file(l.digest, l.size, blob_path(layout, l.digest));
-  blobs.put(manifest.config.digest, ctext, manifest.config.size);
-  blobs.put(mdesc.digest, mtext, mdesc.size);
-  ReferenceIndex(paths).set(ref.str(), mdesc);
+  // A load that fails takes back what it added: what was not in the store before (a concurrent pull
+  // that added the same is protected by its own hold on the store, see StoreAdditions).
+  StoreAdditions added(paths);
+  for (const auto& l : manifest.layers) {
+    if (!blobs.has(l.digest)) added.add_blob(l.digest);
+  }
+  std::vector<Digest> chains = chain_ids(config.diff_ids);
+  for (const auto& c : chains)
+    if (!layers.has(c)) added.add_layer(c);
+  for (const auto& d : {manifest.config.digest, mdesc.digest})
+    if (!blobs.has(d)) added.add_blob(d);
+  try {
+    // Each layer blob is copied into the store, verified and extracted in one pass.
+    layers.unpack(manifest, config, o.unpack, [&](size_t i, BlobIngest& ingest) {
+      std::string src = blob_path(layout, manifest.layers[i].digest);
+      UniqueFd fd(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) throw_errno("open " + src);
+      BlobStore::copy_into(ingest, fd.get(), src);
+    });
+    // A layer already extracted is not fetched: its blob is copied on its own.
+    for (const auto& l : manifest.layers) blobs.import_file(l.digest, l.size, blob_path(layout, l.digest));
+    blobs.put(manifest.config.digest, ctext, manifest.config.size);
+    blobs.put(mdesc.digest, mtext, mdesc.size);
+    ReferenceIndex(paths).set(ref.str(), mdesc);
+  } catch (...) {
+    added.discard_unreferenced(writing);
+    throw;
+  }
   Image img;
   img.ref = ref.str();
   img.manifest_desc = mdesc;

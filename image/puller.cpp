@@ -5,6 +5,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "blob_store.hpp"
@@ -73,6 +74,7 @@ Image pull_image(const StorePaths& paths, const Reference& ref, const PullOption
   RegistryClient client(ref.registry, ref.repository, o.registry);
 
   auto top = client.get_manifest(ref.manifest_ref());
+  std::optional<Digest> index_blob;  // stored with the image when the reference named an index
   Descriptor mdesc;
   FetchedManifest m = top;
   if (media::is_index(top.media_type)) {
@@ -82,7 +84,7 @@ Image pull_image(const StorePaths& paths, const Reference& ref, const PullOption
     if (m.digest != mdesc.digest)
       throw Error("manifest of " + ref.str() + ": digest mismatch: expected " + mdesc.digest.str() +
                   ", got " + m.digest.str());
-    blobs.put(top.digest, top.body);
+    index_blob = top.digest;
   } else if (media::is_manifest(top.media_type)) {
     mdesc.media_type = top.media_type;
     mdesc.digest = top.digest;
@@ -125,33 +127,50 @@ Image pull_image(const StorePaths& paths, const Reference& ref, const PullOption
 
   std::atomic<size_t> downloaded{0}, extracted{0};
   std::atomic<int64_t> bytes{0};
-  for_each_index_parallel(manifest.layers.size(), o.jobs, [&](size_t i) {
-    const Descriptor& l = manifest.layers[i];
-    if (layers.has(chains[i])) {
-      if (o.progress) o.progress->state(i, "exists");
-      return;
-    }
-    // Downloaded and extracted in one pass (the progress shows the download; extraction keeps pace).
-    bool fetched = false;
-    bool ext =
-        layers.fetch_and_unpack(l, config.diff_ids[i], chains[i], o.unpack, [&, i](BlobIngest& ingest) {
-          int64_t start = ingest.offset();
-          client.fetch_blob(l, ingest, [&, i](int64_t done) {
-            if (o.progress) o.progress->bytes(i, done);
+  // A pull that fails takes back what it added: the store is exactly as before.
+  StoreAdditions added(paths);
+  auto put_new = [&](const Digest& d, const std::string& body, int64_t size) {
+    if (blobs.has(d)) return;
+    blobs.put(d, body, size);
+    added.add_blob(d);
+  };
+  try {
+    for_each_index_parallel(manifest.layers.size(), o.jobs, [&](size_t i) {
+      const Descriptor& l = manifest.layers[i];
+      if (layers.has(chains[i])) {
+        if (o.progress) o.progress->state(i, "exists");
+        return;
+      }
+      // Downloaded and extracted in one pass (the progress shows the download; extraction keeps pace).
+      bool fetched = false;
+      bool ext =
+          layers.fetch_and_unpack(l, config.diff_ids[i], chains[i], o.unpack, [&, i](BlobIngest& ingest) {
+            int64_t start = ingest.offset();
+            client.fetch_blob(l, ingest, [&, i](int64_t done) {
+              if (o.progress) o.progress->bytes(i, done);
+            });
+            bytes += l.size - start;
+            fetched = true;
+            added.add_blob(l.digest);
+            if (o.progress) o.progress->state(i, "extracting");
           });
-          bytes += l.size - start;
-          fetched = true;
-          if (o.progress) o.progress->state(i, "extracting");
-        });
-    if (fetched) ++downloaded;
-    if (ext) ++extracted;
-    if (o.progress) o.progress->state(i, "done");
-  });
+      if (fetched) ++downloaded;
+      if (ext) {
+        ++extracted;
+        added.add_layer(chains[i]);
+      }
+      if (o.progress) o.progress->state(i, "done");
+    });
 
-  // Config and manifest go in last: a manifest in the store means its image is complete.
-  blobs.put(manifest.config.digest, config_text, manifest.config.size);
-  blobs.put(mdesc.digest, m.body);
-  ReferenceIndex(paths).set(ref.str(), mdesc);
+    // Config and manifest go in last: a manifest in the store means its image is complete.
+    if (index_blob) put_new(*index_blob, top.body, -1);
+    put_new(manifest.config.digest, config_text, manifest.config.size);
+    put_new(mdesc.digest, m.body, -1);
+    ReferenceIndex(paths).set(ref.str(), mdesc);
+  } catch (...) {
+    added.discard_unreferenced(writing);
+    throw;
+  }
   std::vector<std::string> locks;
   for (const auto& l : manifest.layers)
     locks.push_back(paths.tmp() + "/" + std::string(l.digest.hex()) + ".lock");

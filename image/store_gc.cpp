@@ -33,32 +33,47 @@ FileLock hold_store_for_writing(const StorePaths& paths) {
   return FileLock::acquire(paths.locks() + "/gc.lock", FileLock::Mode::kShared);
 }
 
-PruneResult prune_store(const StorePaths& paths) {
-  paths.ensure();
-  auto gc = FileLock::acquire(paths.locks() + "/gc.lock", FileLock::Mode::kExclusive);
-  BlobStore blobs(paths);
-  LayerStore layers(paths, blobs);
-  std::set<std::string> keep_blobs, keep_layers;
+namespace {
+
+struct Reachable {
+  std::set<std::string> blobs, layers;  // hex digests
+};
+
+// What index.json's references and the containers' image records reach. The caller holds the gc lock
+// exclusively: no pull is between storing its parts and naming its image.
+Reachable reachable(const StorePaths& paths, const BlobStore& blobs) {
+  Reachable keep;
   auto keep_manifest = [&](const Digest& md) {
-    keep_blobs.insert(std::string(md.hex()));
+    keep.blobs.insert(std::string(md.hex()));
     if (!blobs.has(md)) return;
     // A damaged or unparsable manifest keeps only itself; its parts are then unreachable.
     Manifest m = parse_manifest(blobs.read(md), "manifest " + md.str());
-    keep_blobs.insert(std::string(m.config.digest.hex()));
-    for (const auto& l : m.layers) keep_blobs.insert(std::string(l.digest.hex()));
+    keep.blobs.insert(std::string(m.config.digest.hex()));
+    for (const auto& l : m.layers) keep.blobs.insert(std::string(l.digest.hex()));
     if (blobs.has(m.config.digest)) {
       auto cfg = parse_image_config(blobs.read(m.config.digest), "config " + m.config.digest.str());
-      for (const auto& c : chain_ids(cfg.diff_ids)) keep_layers.insert(std::string(c.hex()));
+      for (const auto& c : chain_ids(cfg.diff_ids)) keep.layers.insert(std::string(c.hex()));
     }
   };
   for (const auto& r : ReferenceIndex(paths).list()) keep_manifest(r.manifest.digest);
   for (const auto& [id, rec] : list_container_records(paths)) {
     if (!rec.manifest.empty()) keep_manifest(rec.manifest);
-    for (const auto& c : rec.chain_ids) keep_layers.insert(std::string(c.hex()));
+    for (const auto& c : rec.chain_ids) keep.layers.insert(std::string(c.hex()));
   }
+  return keep;
+}
+
+}  // namespace
+
+PruneResult prune_store(const StorePaths& paths) {
+  paths.ensure();
+  auto gc = FileLock::acquire(paths.locks() + "/gc.lock", FileLock::Mode::kExclusive);
+  BlobStore blobs(paths);
+  LayerStore layers(paths, blobs);
+  Reachable keep = reachable(paths, blobs);
   PruneResult res;
   for (const auto& hex : entries(paths.blobs())) {
-    if (keep_blobs.count(hex) || !Digest::valid("sha256:" + hex)) continue;
+    if (keep.blobs.count(hex) || !Digest::valid("sha256:" + hex)) continue;
     auto d = Digest::from_hex(hex);
     int64_t size = blobs.size(d);
     if (blobs.remove(d)) {
@@ -67,11 +82,37 @@ PruneResult prune_store(const StorePaths& paths) {
     }
   }
   for (const auto& hex : entries(paths.layers())) {
-    if (keep_layers.count(hex) || !Digest::valid("sha256:" + hex)) continue;
+    if (keep.layers.count(hex) || !Digest::valid("sha256:" + hex)) continue;
     layers.remove(Digest::from_hex(hex));
     ++res.layers;
   }
   return res;
+}
+
+void StoreAdditions::add_blob(const Digest& d) {
+  std::lock_guard g(mu_);
+  blobs_.push_back(d);
+}
+
+void StoreAdditions::add_layer(const Digest& chain_id) {
+  std::lock_guard g(mu_);
+  layers_.push_back(chain_id);
+}
+
+void StoreAdditions::discard_unreferenced(FileLock& writing) {
+  std::lock_guard g(mu_);
+  if (blobs_.empty() && layers_.empty()) return;
+  writing = FileLock();  // our shared hold, or the exclusive lock below would wait for ourselves
+  auto gc = FileLock::acquire(paths_.locks() + "/gc.lock", FileLock::Mode::kExclusive);
+  BlobStore blobs(paths_);
+  LayerStore layers(paths_, blobs);
+  Reachable keep = reachable(paths_, blobs);
+  for (const auto& c : layers_)
+    if (!keep.layers.count(std::string(c.hex())) && layers.has(c)) layers.remove(c);
+  for (const auto& d : blobs_)
+    if (!keep.blobs.count(std::string(d.hex()))) blobs.remove(d);
+  blobs_.clear();
+  layers_.clear();
 }
 
 }  // namespace skiff::image

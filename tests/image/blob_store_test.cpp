@@ -14,17 +14,7 @@
 using namespace skiff::image;
 using skiff::image::test::TempDir;
 
-namespace {
-std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (auto* e = ::readdir(d))
-      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.push_back(e->d_name);
-    ::closedir(d);
-  }
-  return out;
-}
-}  // namespace
+namespace {}  // namespace
 
 TEST(BlobStore, StoresOnlyVerifiedContent) {
   TempDir t;
@@ -41,7 +31,7 @@ TEST(BlobStore, StoresOnlyVerifiedContent) {
   EXPECT_TRUE(store.has(d));
   EXPECT_EQ(store.read(d), data);
   EXPECT_EQ(store.begin(d, data.size()), nullptr);  // already present
-  EXPECT_TRUE(entries(t / "tmp").empty());
+  EXPECT_TRUE(test::list_dir(t / "tmp").empty());
 }
 
 TEST(BlobStore, MismatchNamesBothDigestsAndLeavesNothing) {
@@ -58,8 +48,8 @@ TEST(BlobStore, MismatchNamesBothDigestsAndLeavesNothing) {
     EXPECT_NE(msg.find(got.str()), std::string::npos) << msg;
   }
   EXPECT_FALSE(store.has(want));
-  EXPECT_TRUE(entries(t / "tmp").empty());
-  EXPECT_TRUE(entries(t / "blobs/sha256").empty());
+  EXPECT_TRUE(test::list_dir(t / "tmp").empty());
+  EXPECT_TRUE(test::list_dir(t / "blobs/sha256").empty());
 }
 
 TEST(BlobStore, SizeIsChecked) {
@@ -94,7 +84,7 @@ TEST(BlobStore, PartialTransferResumesAfterAKill) {
   in->commit();
   in.reset();
   EXPECT_EQ(sha256_of_file(store.path(d)), d);
-  EXPECT_TRUE(entries(t / "tmp").empty());
+  EXPECT_TRUE(test::list_dir(t / "tmp").empty());
 }
 
 TEST(BlobStore, ConcurrentWritersShareOneDownload) {

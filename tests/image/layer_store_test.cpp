@@ -10,6 +10,8 @@
 #include "error.hpp"
 #include "file_util.hpp"
 #include "layer_store.hpp"
+#include "reference_index.hpp"
+#include "store_gc.hpp"
 #include "tar_builder.hpp"
 #include "test_util.hpp"
 
@@ -20,16 +22,6 @@ using skiff::image::test::tar_symlink;
 using skiff::image::test::TempDir;
 
 namespace {
-
-std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (auto* e = ::readdir(d))
-      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.push_back(e->d_name);
-    ::closedir(d);
-  }
-  return out;
-}
 
 bool exists(const std::string& p) {
   struct stat st;
@@ -87,7 +79,7 @@ class LayerStreaming : public ::testing::Test {
   void expect_nothing_left(const Layer& l, const Digest& chain) {
     EXPECT_FALSE(layers.has(chain));
     EXPECT_FALSE(blobs.has(l.desc.digest));
-    for (auto& e : entries(paths.tmp()))
+    for (auto& e : test::list_dir(paths.tmp()))
       EXPECT_EQ(e.rfind("layer-", 0), std::string::npos) << "extraction left behind: " << e;
   }
 };
@@ -115,7 +107,7 @@ TEST_F(LayerStreaming, ExtractsWhileTheBlobArrivesAndStoresBoth) {
   char target[16] = {};
   ASSERT_GT(::readlink((layer + "/usr/lib/link").c_str(), target, sizeof target), 0);
   EXPECT_STREQ(target, "blob0");
-  EXPECT_TRUE(entries(paths.tmp()).empty()) << "no partial blob, lock or extraction dir left";
+  EXPECT_TRUE(test::list_dir(paths.tmp()).empty()) << "no partial blob, lock or extraction dir left";
 
   // A second call finds the layer and fetches nothing.
   bool fetched = false;
@@ -196,4 +188,50 @@ TEST_F(LayerStreaming, FailedTransferLeavesNoHalfLayer) {
     EXPECT_STREQ(err.what(), "connection reset");
   }
   expect_nothing_left(l, l.diff_id);
+}
+
+// What a failed pull added goes; what an image in the store (or a container) uses stays, even when
+// the failed pull listed it.
+TEST_F(LayerStreaming, FailedPullTakesBackOnlyWhatNothingReferences) {
+  auto fetch_whole = [](const Layer& l) {
+    return [&l](BlobIngest& in) {
+      send_pieces(in, l.blob);
+      in.commit();
+    };
+  };
+  Layer shared = make_layer(big_layer());
+  auto other_entries = big_layer();
+  other_entries.push_back(tar_file("only-in-the-failed-image", "x"));
+  Layer own = make_layer(other_entries);
+  ASSERT_TRUE(
+      layers.fetch_and_unpack(shared.desc, shared.diff_id, shared.diff_id, opts(), fetch_whole(shared)));
+  ASSERT_TRUE(layers.fetch_and_unpack(own.desc, own.diff_id, own.diff_id, opts(), fetch_whole(own)));
+  // An image in the store that uses `shared`.
+  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" +
+                       shared.diff_id.str() + R"("]}})";
+  Digest config_digest = blobs.put_new(config);
+  std::string manifest =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+      R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      config_digest.str() + R"(","size":)" + std::to_string(config.size()) +
+      R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":")" +
+      shared.desc.digest.str() + R"(","size":)" + std::to_string(shared.desc.size) + "}]}";
+  Descriptor md;
+  md.media_type = "application/vnd.oci.image.manifest.v1+json";
+  md.digest = blobs.put_new(manifest);
+  md.size = static_cast<int64_t>(manifest.size());
+  ReferenceIndex(paths).set("docker.io/library/kept:v1", md);
+
+  StoreAdditions added(paths);
+  for (const Layer* l : {&shared, &own}) {
+    added.add_blob(l->desc.digest);
+    added.add_layer(l->diff_id);
+  }
+  auto writing = hold_store_for_writing(paths);
+  added.discard_unreferenced(writing);
+  EXPECT_FALSE(writing) << "the shared hold is given up for the exclusive one";
+  EXPECT_TRUE(layers.has(shared.diff_id));
+  EXPECT_TRUE(blobs.has(shared.desc.digest));
+  EXPECT_FALSE(layers.has(own.diff_id));
+  EXPECT_FALSE(blobs.has(own.desc.digest));
 }

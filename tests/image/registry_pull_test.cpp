@@ -215,6 +215,9 @@ TEST_F(RegistryPull, CorruptBlobIsAnErrorNamingBothDigests) {
   EXPECT_FALSE(ReferenceIndex(paths()).find(ref.str()));
   EXPECT_FALSE(BlobStore(paths()).has(m.layers[1].digest));
   EXPECT_FALSE(exists(paths().tmp() + "/" + std::string(m.layers[1].digest.hex()) + ".partial"));
+  // Nor the good layers pulled alongside the corrupt one: what the failed pull added is taken back.
+  EXPECT_EQ(test::list_dir(paths().layers()), std::vector<std::string>{});
+  EXPECT_EQ(test::list_dir(paths().blobs()), std::vector<std::string>{});
 }
 
 TEST_F(RegistryPull, BasicAuthWithCredentialsFile) {

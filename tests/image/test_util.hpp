@@ -25,5 +25,7 @@ std::string find_tool(const std::string& tool);
 // Runs a shell command; returns its exit status (-1 if it could not run). Output goes to *out if given.
 int run(const std::string& cmd, std::string* out = nullptr);
 void write_text(const std::string& path, const std::string& text, unsigned mode = 0644);
+// The names in a directory (not "." and ".."), sorted; empty if it cannot be read.
+std::vector<std::string> list_dir(const std::string& dir);
 
 }  // namespace skiff::image::test
