@@ -238,7 +238,7 @@ bool same_file(int fd, const std::string& path) {
 }  // namespace
 
 void copy_log(const std::string& dir, int out_fd, bool follow) {
-  if (!has_log(dir)) throw Error("its output was not kept (run with --rm, or by an older skiff)");
+  if (!has_log(dir)) throw Error("its output was not kept (it was made by an older skiff)");
   // Rotated files, oldest first, then the live one.
   std::vector<unsigned> olds;
   for (unsigned n = 1; n < 1000; ++n) {

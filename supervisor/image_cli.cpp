@@ -184,9 +184,18 @@ class RedirectedStdio {
     }
     const int to[3] = {in_fd, out_fd, err_fd};
     for (int fd = 0; fd < 3; ++fd)
-      if (to[fd] >= 0 && ::dup2(to[fd], fd) < 0) throw Error(errno, "redirect stdio to the log");
+      if (to[fd] >= 0 && ::dup2(to[fd], fd) < 0) {
+        int e = errno;
+        restore();  // no destructor runs for a constructor that throws
+        throw Error(e, "redirect stdio to the log");
+      }
   }
-  ~RedirectedStdio() {
+  ~RedirectedStdio() { restore(); }
+  RedirectedStdio(const RedirectedStdio&) = delete;
+  RedirectedStdio& operator=(const RedirectedStdio&) = delete;
+
+ private:
+  void restore() {
     std::fflush(stdout);
     std::fflush(stderr);
     if (own_stderr_) {
@@ -195,11 +204,10 @@ class RedirectedStdio {
     }
     for (int fd = 0; fd < 3; ++fd)
       if (saved_[fd]) ::dup2(saved_[fd].get(), fd);
+    own_stderr_ = nullptr;
+    for (auto& fd : saved_) fd.reset();
   }
-  RedirectedStdio(const RedirectedStdio&) = delete;
-  RedirectedStdio& operator=(const RedirectedStdio&) = delete;
 
- private:
   UniqueFd saved_[3];
   FILE* own_stderr_ = nullptr;        // our stderr stream while fd 2 is the container's
   FILE* container_stderr_ = nullptr;  // the usual stderr stream (on fd 2), put back afterwards
