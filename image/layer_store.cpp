@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -57,7 +59,11 @@ void LayerStore::publish(const std::string& tmp, const Digest& chain_id) {
   // Files are written without fsync each (that would cost more than the extraction); one syncfs
   // makes the whole layer durable before its name appears.
   UniqueFd dir(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto t0 = std::chrono::steady_clock::now();
   if (dir) ::syncfs(dir.get());
+  if (std::getenv("SKIFF_TIMING"))
+    std::fprintf(stderr, "skiff: layer %.12s synced in %.1f ms\n", std::string(chain_id.hex()).c_str(),
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   std::string dest = paths_.layer(chain_id);
   if (::rename(tmp.c_str(), dest.c_str()) < 0) throw_errno("rename " + tmp + " to " + dest);
   UniqueFd layers(::open(paths_.layers().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
