@@ -104,6 +104,8 @@ void BlobIngest::write(const void* data, size_t n) {
       tee_bytes_ += static_cast<int64_t>(n);
   }
   written_ += static_cast<int64_t>(n);
+  // The last byte: the reader can finish its work while commit() fsyncs the blob.
+  if (tee_fd_ >= 0 && !tee_broken_ && size_ >= 0 && written_ == size_) ::shutdown(tee_fd_, SHUT_WR);
 }
 
 void BlobIngest::commit() {

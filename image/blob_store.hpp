@@ -40,7 +40,8 @@ class BlobIngest {
 
   // Also sends every byte written from now on to `fd` (a stream socket; the layer extraction reads the
   // other end while the blob arrives). The tee breaks, and stays broken, when the transfer starts over
-  // after bytes went out or the reader goes away; the bytes on disk are unaffected.
+  // after bytes went out or the reader goes away; the bytes on disk are unaffected. After the last byte
+  // of a blob of known size the socket is shut for writing, so the reader ends while commit() fsyncs.
   void tee_to(int fd) { tee_fd_ = fd; }
   // Every byte of the blob went through the tee, in order: what the reader got is the whole blob.
   bool tee_complete() const { return tee_fd_ >= 0 && !tee_broken_ && tee_bytes_ == written_; }
