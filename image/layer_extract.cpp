@@ -524,8 +524,8 @@ class Extractor {
   void finish_node(int pfd, const std::string& base, const std::string& path, uid_t uid, gid_t gid,
                    std::optional<mode_t> perm, const struct timespec* ts,
                    const std::vector<std::pair<std::string, std::string>>& xattrs) {
-    if (!opt_.rootless && ::fchownat(pfd, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-      sys_fail("chown", path);
+    bool chowned = !opt_.rootless && (uid != euid_ || gid != egid_);  // ours already otherwise
+    if (chowned && ::fchownat(pfd, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) sys_fail("chown", path);
     if (perm && ::fchmodat(pfd, base.c_str(), *perm, 0) < 0) sys_fail("chmod", path);
     if (!xattrs.empty()) {
       // No fd-based lsetxattr: go through our directory fd's magic link; the last component is not followed.

@@ -47,6 +47,9 @@ std::vector<TarEntry> sample_layer() {
   auto opaque = tar_file("var/cache/.wh..wh..opq", "");
   auto whiteout = tar_file("etc/.wh.removed", "");
   // Modes the umask would take or that need no chown: the extractor skips chmod only when it may.
+  auto owned_link = tar_symlink("etc/owned-link", "app.conf");
+  owned_link.uid = 1000;
+  owned_link.gid = 1001;
   auto shared = tar_file("etc/shared", "w", 0666);
   auto sticky = tar_file("etc/sticky", "s", 01600);
   return {tar_dir("./", 0755),
@@ -54,6 +57,7 @@ std::vector<TarEntry> sample_layer() {
           f,
           shared,
           sticky,
+          owned_link,
           tar_dir("bin", 0711),
           setuid,
           tar_hardlink("bin/tool-link", "bin/tool"),
@@ -87,6 +91,10 @@ TEST_P(LayerExtract, AllEntryKindsAndTheDiffId) {
   ASSERT_EQ(::lstat((t / "l/etc/shared").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0666u) << "group/other write bits despite the umask";
   EXPECT_EQ(st.st_uid, 0u);
+  ASSERT_EQ(::lstat((t / "l/etc/owned-link").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(st.st_uid, 1000u) << "a symlink's own owner, not its target's";
+  EXPECT_EQ(st.st_gid, 1001u);
   ASSERT_EQ(::lstat((t / "l/etc/sticky").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 01600u);
 
