@@ -178,6 +178,27 @@ void docker_save_to_layout(const std::string& archive, const std::string& dir,
   write_file_atomic(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})", 0600, Durability::kVolatile);
 }
 
+// Docker 25.0's `docker save` wrote OCI manifests that list only "foreign" layers (usually none) beside
+// a manifest.json that lists them all; later versions list every layer in both. True when each image
+// of the layout has as many layers as its config has diffIDs (an unreadable layout counts as not).
+bool oci_layout_lists_every_layer(const std::string& dir) {
+  auto blob = [&](const json& desc) {
+    Digest d = Digest::parse(desc.at("digest").get<std::string>());
+    return json::parse(read_file(dir + "/blobs/sha256/" + std::string(d.hex())));
+  };
+  try {
+    json idx = json::parse(read_file(dir + "/index.json"));
+    for (const auto& d : idx.at("manifests")) {
+      json m = blob(d);
+      if (!m.contains("layers")) continue;  // a nested index: the normal path decides
+      if (m.at("layers").size() != blob(m.at("config")).at("rootfs").at("diff_ids").size()) return false;
+    }
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 // A directory under the store's tmp/ removed when this goes out of scope.
 class TempTree {
  public:
@@ -264,6 +285,8 @@ std::vector<Image> load_image_archive(const StorePaths& paths, const std::string
   // Newer Docker writes an OCI layout beside its manifest.json: the layout is read then (it carries
   // the same blobs, and the full names in its annotations).
   bool oci = exists(tmp.path() + "/oci-layout") && exists(tmp.path() + "/index.json");
+  // A Docker 25.0 tar's layout lacks the layers: its manifest.json is read instead, as `docker load` does.
+  if (oci && exists(tmp.path() + "/manifest.json") && !oci_layout_lists_every_layer(tmp.path())) oci = false;
   if (!oci) {
     if (!exists(tmp.path() + "/manifest.json"))
       throw Error(archive +

@@ -85,7 +85,10 @@ class DockerArchive : public ::testing::Test {
   // blobs/sha256/, manifest.json pointing there, repositories, and with `oci` the OCI layout Docker 25+
   // adds (oci-layout, index.json with one entry per tag, OCI manifests with uncompressed layers), then
   // tars it to `tar`.
-  void write_save_tar(const std::vector<SavedImage>& images, bool oci, const std::string& tar) {
+  // With `oci_layers` false, the OCI manifests list no layer, as Docker 25.0 wrote them (only "foreign"
+  // layers went there).
+  void write_save_tar(const std::vector<SavedImage>& images, bool oci, const std::string& tar,
+                      bool oci_layers = true) {
     std::string dir = tmp_ / "save";
     mkdir_all(dir + "/blobs/sha256", 0755);
     json legacy = json::array(), index_entries = json::array(), repositories = json::object();
@@ -122,7 +125,7 @@ class DockerArchive : public ::testing::Test {
                  {{"mediaType", "application/vnd.oci.image.config.v1+json"},
                   {"digest", cd.str()},
                   {"size", img.config.size()}}},
-                {"layers", layer_descs}};
+                {"layers", oci_layers ? layer_descs : json::array()}};
       std::string mtext = m.dump();
       Digest md = sha256_of(mtext);
       if (oci) test::write_text(dir + "/blobs/sha256/" + hex_of(md), mtext);
@@ -188,6 +191,16 @@ TEST_F(DockerArchive, Docker25ShapeBuiltByTheTestLoadsEveryTagUnderItsFullName) 
   EXPECT_EQ(out, "skiff-layer-two\nc\n");
   ASSERT_EQ(skiff("run --rm busybox:1.36", &out), 0) << out;
   EXPECT_EQ(out, "from-busybox-named\n");
+  EXPECT_EQ(store_tmp_entries(), "");
+}
+
+TEST_F(DockerArchive, Docker25_0ShapeWithLayerlessOciManifestsLoadsFromManifestJson) {
+  std::string tar = tmp_ / "docker25.0.tar", out;
+  write_save_tar({{s_->config, {"fixture/docker250:v1"}}}, /*oci=*/true, tar, /*oci_layers=*/false);
+  ASSERT_EQ(skiff("image load -i " + tar, &out), 0) << out;
+  EXPECT_NE(out.find("loaded docker.io/fixture/docker250:v1 ("), std::string::npos) << out;
+  ASSERT_EQ(skiff("run --rm fixture/docker250:v1 sh -c 'cat /etc/skiff-test; ls /opt/data'", &out), 0) << out;
+  EXPECT_EQ(out, "skiff-layer-two\nc\n");
   EXPECT_EQ(store_tmp_entries(), "");
 }
 
