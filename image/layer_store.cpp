@@ -100,22 +100,27 @@ void LayerStore::extract_from_blob(const Descriptor& layer, const Digest& diff_i
   }
 }
 
-void LayerStore::unpack_one(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
-                            const UnpackOptions& o, ExtractResult& result) {
+bool LayerStore::locked_extraction(const Digest& chain_id, const std::function<void()>& extract) {
   std::string hex(chain_id.hex());
   auto lock = FileLock::acquire(paths_.locks() + "/layer-" + hex + ".lock");
   if (has(chain_id)) {
     lock.release_and_remove();  // another pull extracted it meanwhile: no lock file stays behind
-    return;
+    return false;
   }
   remove_stale_extractions(hex);
   try {
-    extract_from_blob(layer, diff_id, chain_id, o, result);
+    extract();
   } catch (...) {
     lock.release_and_remove();
     throw;
   }
   lock.release_and_remove();
+  return true;
+}
+
+bool LayerStore::unpack_one(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
+                            const UnpackOptions& o, ExtractResult& result) {
+  return locked_extraction(chain_id, [&] { extract_from_blob(layer, diff_id, chain_id, o, result); });
 }
 
 bool LayerStore::fetch_and_unpack(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
@@ -132,16 +137,8 @@ bool LayerStore::fetch_and_unpack(const Descriptor& layer, const Digest& diff_id
   }
   if (!ingest) return unpack_layer(layer, diff_id, chain_id, o, result);
 
-  std::string hex(chain_id.hex());
-  auto lock = FileLock::acquire(paths_.locks() + "/layer-" + hex + ".lock");
-  if (has(chain_id)) {  // another pull extracted it meanwhile: the blob is not needed
-    ingest.reset();
-    lock.release_and_remove();
-    return false;
-  }
-  remove_stale_extractions(hex);
   ExtractResult r;
-  try {
+  bool extracted = locked_extraction(chain_id, [&] {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
     UniqueFd tx(sv[0]), rx(sv[1]);
@@ -149,7 +146,7 @@ bool LayerStore::fetch_and_unpack(const Descriptor& layer, const Digest& diff_id
     int buf = 1 << 20;
     if (::setsockopt(tx.get(), SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf) < 0)
       ::setsockopt(tx.get(), SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-    std::string tmp = make_extraction_dir(hex);
+    std::string tmp = make_extraction_dir(std::string(chain_id.hex()));
     std::exception_ptr extract_error;
     std::thread extraction([&] {
       try {
@@ -186,13 +183,10 @@ bool LayerStore::fetch_and_unpack(const Descriptor& layer, const Digest& diff_id
       remove_all(tmp);
       extract_from_blob(layer, diff_id, chain_id, o, r);
     }
-  } catch (...) {
-    lock.release_and_remove();
-    throw;
-  }
-  lock.release_and_remove();
-  if (result) *result = std::move(r);
-  return true;
+  });
+  // Not extracted: another pull got there first, and the blob is not needed (the ingest goes).
+  if (extracted && result) *result = std::move(r);
+  return extracted;
 }
 
 bool LayerStore::unpack_layer(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
@@ -200,9 +194,7 @@ bool LayerStore::unpack_layer(const Descriptor& layer, const Digest& diff_id, co
   if (has(chain_id)) return false;
   paths_.ensure();
   ExtractResult r;
-  r.tar_bytes = 0;
-  unpack_one(layer, diff_id, chain_id, o, r);
-  bool extracted = !r.diff_id.empty();  // unpack_one returns early when another pull got there first
+  bool extracted = unpack_one(layer, diff_id, chain_id, o, r);
   if (result) *result = std::move(r);
   return extracted;
 }

@@ -53,8 +53,12 @@ class LayerStore {
   void remove(const Digest& chain_id);
 
  private:
-  void unpack_one(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
+  // Extracts one layer from its stored blob; false if another pull extracted it meanwhile.
+  bool unpack_one(const Descriptor& layer, const Digest& diff_id, const Digest& chain_id,
                   const UnpackOptions& o, ExtractResult& result);
+  // Runs `extract` holding the layer's lock, after removing what a killed extraction left; false (and
+  // `extract` not run) when the layer is already there.
+  bool locked_extraction(const Digest& chain_id, const std::function<void()>& extract);
   // The steps of an extraction; the caller holds the layer's lock.
   void remove_stale_extractions(const std::string& hex);
   std::string make_extraction_dir(const std::string& hex);
