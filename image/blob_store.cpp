@@ -20,19 +20,6 @@ void fsync_dir(const std::string& dir) {
   if (d) ::fsync(d.get());
 }
 
-void write_all(int fd, const void* data, size_t n, const std::string& what) {
-  auto* p = static_cast<const char*>(data);
-  while (n) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("write " + what);
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
 // False when the reader has gone (EPIPE, no SIGPIPE) or the socket fails otherwise.
 bool send_all(int fd, const void* data, size_t n) {
   auto* p = static_cast<const char*>(data);
@@ -94,7 +81,7 @@ void BlobIngest::write(const void* data, size_t n) {
   if (size_ >= 0 && written_ + static_cast<int64_t>(n) > size_)
     throw Error("blob " + expected_.str() + ": more data than the descriptor's " + std::to_string(size_) +
                 " bytes");
-  write_all(fd_.get(), data, n, partial_);
+  write_all(fd_.get(), std::string_view(static_cast<const char*>(data), n), partial_);
   hash_.update(data, n);
   if (tee_fd_ >= 0 && !tee_broken_) {
     if (tee_bytes_ != written_ || !send_all(tee_fd_, data, n))

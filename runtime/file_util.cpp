@@ -30,15 +30,24 @@ std::string read_file(const std::string& path) {
   return out;
 }
 
-static void write_all(int fd, std::string_view data, const std::string& what) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("write " + what);
+bool try_write_all(int fd, const void* data, size_t n) {
+  auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return false;
+    if (w == 0) {
+      errno = EIO;  // a write that takes nothing would loop forever
+      return false;
     }
-    data.remove_prefix(static_cast<size_t>(n));
+    p += w;
+    n -= static_cast<size_t>(w);
   }
+  return true;
+}
+
+void write_all(int fd, std::string_view data, const std::string& what) {
+  if (!try_write_all(fd, data.data(), data.size())) throw_errno("write " + what);
 }
 
 void write_file_atomic(const std::string& path, std::string_view data, unsigned mode, Durability durability) {
@@ -78,8 +87,7 @@ void mkdir_all(const std::string& path, unsigned mode) {
 void remove_all(const std::string& path) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    throw Error(ec.value(), "remove " + path);
+  if (ec && ec != std::errc::no_such_file_or_directory) throw Error(ec.value(), "remove " + path);
 }
 
 }  // namespace skiff

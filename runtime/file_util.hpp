@@ -25,6 +25,12 @@ enum class Durability {
 void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0644,
                        Durability durability = Durability::kDurable);
 
+// Writes all of `n` bytes to `fd`, retrying short writes and EINTR. False (errno set) on failure: for
+// best-effort writers (a log keeper) that must not throw.
+bool try_write_all(int fd, const void* data, size_t n);
+// The same, throwing Error naming `what`.
+void write_all(int fd, std::string_view data, const std::string& what);
+
 // mkdir -p; existing directories are fine. Throws on any other failure.
 void mkdir_all(const std::string& path, unsigned mode = 0755);
 

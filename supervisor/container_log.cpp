@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "file_util.hpp"
 
 namespace skiff::cli {
 
@@ -25,17 +26,6 @@ constexpr const char* kLock = "log.lock";
 
 std::string rotated(unsigned n) {
   return std::string(kLog) + "." + std::to_string(n);
-}
-
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
 }
 
 int open_log(int dir_fd) {
@@ -73,7 +63,7 @@ class RotatingLog {
         const void* nl = room > 0 ? ::memrchr(p, '\n', room) : nullptr;
         take = nl ? static_cast<uint64_t>(static_cast<const char*>(nl) - p) + 1 : (size_ > 0 ? 0 : room);
       }
-      if (take > 0 && write_all(log_.get(), p, take)) size_ += take;
+      if (take > 0 && try_write_all(log_.get(), p, take)) size_ += take;
       p += take;
       left -= take;
       if (left > 0) {
@@ -120,7 +110,7 @@ class RotatingLog {
         if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) continue;  // ended: dropped
         if (n > 0) {
           // A terminal that went away (a closed pipe) stops the echo, never the log.
-          if (s.echo >= 0 && !write_all(s.echo, buf.data(), static_cast<size_t>(n))) s.echo = -1;
+          if (s.echo >= 0 && !try_write_all(s.echo, buf.data(), static_cast<size_t>(n))) s.echo = -1;
           log.append(buf.data(), static_cast<uint64_t>(n));
         }
       }
@@ -218,7 +208,7 @@ bool drain(int fd, int out_fd) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return true;
-    if (!write_all(out_fd, buf, static_cast<size_t>(n))) return false;
+    if (!try_write_all(out_fd, buf, static_cast<size_t>(n))) return false;
   }
 }
 
