@@ -5,7 +5,7 @@
 #include <functional>
 #include <vector>
 
-namespace skiff::net {
+namespace skiff {
 
 class Rollback {
  public:
@@ -29,4 +29,4 @@ class Rollback {
   std::vector<std::function<void()>> steps_;
 };
 
-}  // namespace skiff::net
+}  // namespace skiff
