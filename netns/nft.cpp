@@ -17,6 +17,11 @@ NftContext::NftContext() : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
     throw Error(ENOMEM, "nftables output buffers");
 }
 
+void NftContext::set_json_output(bool on) {
+  unsigned flags = nft_ctx_output_get_flags(ctx_.get());
+  nft_ctx_output_set_flags(ctx_.get(), on ? flags | NFT_CTX_OUTPUT_JSON : flags & ~NFT_CTX_OUTPUT_JSON);
+}
+
 void NftContext::run(const std::string& commands) {
   run_output(commands);
 }

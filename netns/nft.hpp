@@ -16,6 +16,8 @@ class NftContext {
   void run(const std::string& commands);
   // Runs and returns nft's output (for listing); throws on failure.
   std::string run_output(const std::string& commands);
+  // Listings in nft's JSON (`nft -j`) instead of its text.
+  void set_json_output(bool on);
 
  private:
   struct Free {
