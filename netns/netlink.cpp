@@ -235,20 +235,58 @@ std::vector<std::pair<int, Ipv4Net>> NlSocket::addresses() const {
   return out;
 }
 
-std::vector<std::pair<int, Ipv4Net>> NlSocket::routes() const {
+std::vector<NlSocket::Route> NlSocket::route_entries() const {
   nl_cache* raw = nullptr;
   check_nl(rtnl_route_alloc_cache(sock_.get(), AF_INET, 0, &raw), "list routes");
   NlPtr<nl_cache> cache(raw);
-  std::vector<std::pair<int, Ipv4Net>> out;
+  std::vector<Route> out;
   for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
     if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST) continue;
     nl_addr* dst = rtnl_route_get_dst(r);
     int ifindex = 0;
     if (rtnl_route_get_nnexthops(r) > 0) ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
-    out.emplace_back(ifindex, Ipv4Net{from_nl(dst), dst ? static_cast<int>(nl_addr_get_prefixlen(dst)) : 0});
+    out.push_back({ifindex, Ipv4Net{from_nl(dst), dst ? static_cast<int>(nl_addr_get_prefixlen(dst)) : 0},
+                   rtnl_route_get_protocol(r)});
   }
   return out;
+}
+
+std::vector<std::pair<int, Ipv4Net>> NlSocket::routes() const {
+  std::vector<std::pair<int, Ipv4Net>> out;
+  for (const auto& r : route_entries()) out.emplace_back(r.ifindex, r.dst);
+  return out;
+}
+
+static NlPtr<rtnl_route> link_route(Ipv4Net dst, int index, uint8_t protocol) {
+  NlPtr<rtnl_route> r(rtnl_route_alloc());
+  rtnl_route_set_family(r.get(), AF_INET);
+  rtnl_route_set_table(r.get(), RT_TABLE_MAIN);
+  rtnl_route_set_scope(r.get(), RT_SCOPE_LINK);
+  rtnl_route_set_protocol(r.get(), protocol);
+  rtnl_route_set_type(r.get(), RTN_UNICAST);
+  auto d = to_nl(Ipv4Addr{dst.network()}, dst.prefix);
+  check_nl(rtnl_route_set_dst(r.get(), d.get()), "route destination");
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();
+  if (!nh) throw Error(ENOMEM, "allocate nexthop");
+  rtnl_route_nh_set_ifindex(nh, index);
+  rtnl_route_add_nexthop(r.get(), nh);  // the route owns nh from here on
+  return r;
+}
+
+void NlSocket::add_link_route(Ipv4Net dst, int index, uint8_t protocol) const {
+  auto r = link_route(dst, index, protocol);
+  int rc = rtnl_route_add(sock_.get(), r.get(), NLM_F_EXCL);
+  if (rc == -NLE_EXIST) return;
+  check_nl(rc, "add route " + dst.str());
+}
+
+bool NlSocket::delete_link_route(Ipv4Net dst, int index, uint8_t protocol) const {
+  auto r = link_route(dst, index, protocol);
+  int rc = rtnl_route_delete(sock_.get(), r.get(), 0);
+  if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NOADDR || rc == -NLE_NODEV) return false;
+  check_nl(rc, "delete route " + dst.str());
+  return true;
 }
 
 void NlSocket::add_default_route(Ipv4Addr gateway, int index) const {

@@ -98,6 +98,17 @@ class NlSocket {
   std::vector<std::pair<int, Ipv4Net>> addresses() const;  // (ifindex, address/prefix)
   // IPv4 routes of the main table: (ifindex of the first hop or 0, destination).
   std::vector<std::pair<int, Ipv4Net>> routes() const;
+  struct Route {
+    int ifindex = 0;
+    Ipv4Net dst{};
+    uint8_t protocol = 0;  // rtm_protocol: who added it (RTPROT_BOOT, RTPROT_KERNEL, a program's own)
+  };
+  std::vector<Route> route_entries() const;
+  // A route to `dst` straight out of the link `index` (scope link), tagged with `protocol` so that
+  // its owner finds it again; an identical one existing already is fine.
+  void add_link_route(Ipv4Net dst, int index, uint8_t protocol) const;
+  // Deletes it; false if there was none.
+  bool delete_link_route(Ipv4Net dst, int index, uint8_t protocol) const;
   void add_default_route(Ipv4Addr gateway, int index) const;
 
  private:

@@ -241,7 +241,7 @@ ServiceStatus ServiceProxy::update_endpoints(const std::string& name,
   run(render_service_update(objects_.at(name), obj));
   it->second = std::move(p);
   objects_[name] = std::move(obj);
-  after_change({&it->second}, {});
+  after_change({&it->second}, {}, true);
   return make_status(it->second);
 }
 
@@ -264,6 +264,10 @@ bool ServiceProxy::remove(const std::string& name) {
 
 void ServiceProxy::teardown() {
   run(render_teardown());
+  for (const auto& r : host().route_entries())
+    if (r.protocol == kServiceRouteProtocol && r.dst == options_.ranges.service_cidr)
+      host().delete_link_route(r.dst, r.ifindex, r.protocol);
+  route_ifindex_ = 0;
   programmed_.clear();
   objects_.clear();
   hairpin_.clear();
@@ -271,13 +275,18 @@ void ServiceProxy::teardown() {
 }
 
 void ServiceProxy::after_change(const std::vector<const ProgrammedService*>& changed,
-                                const std::vector<const ProgrammedService*>& removed) {
+                                const std::vector<const ProgrammedService*>& removed, bool endpoints_only) {
   // The rules are in place; what follows only improves on them, and a failure is said, not thrown
   // (the caller's change did happen).
   try {
     for (const auto* p : changed) ensure_hairpin(p->spec);
   } catch (const Error& e) {
     skiff::log::warn(std::string("service proxy: hairpin mode: ") + e.what());
+  }
+  try {
+    if (!endpoints_only) ensure_service_route();
+  } catch (const Error& e) {
+    skiff::log::warn(std::string("service proxy: route to the service range: ") + e.what());
   }
   std::set<Ipv4Addr> in_use;
   for (const auto& [name, p] : programmed_)
@@ -309,6 +318,33 @@ void ServiceProxy::ensure_hairpin(const ServiceSpec& s) {
     host().set_hairpin(link->index);
     hairpin_[e.address] = it->second;
   }
+}
+
+// The host's own connections to a VIP need a route before netfilter sees them (connect() picks the
+// route, then the output hook DNATs): kube-proxy relies on the default route. Where there is none,
+// the service range is routed into a skiff bridge (any: DNAT picks the real destination, and what is
+// not DNAT'd is rejected by filter-output-late before it leaves).
+void ServiceProxy::ensure_service_route() {
+  const Ipv4Net& range = options_.ranges.service_cidr;
+  bool covered = false;
+  std::vector<NlSocket::Route> ours;
+  for (const auto& r : host().route_entries()) {
+    if (r.protocol == kServiceRouteProtocol && r.dst == range)
+      ours.push_back(r);
+    else if (r.dst.prefix <= range.prefix && r.dst.contains(range.addr))
+      covered = true;
+  }
+  int want = 0;
+  if (!covered && !programmed_.empty())
+    for (const auto& c : NetworkStore(options_.network_state_dir).list())
+      if (auto l = host().link(c.bridge); l && l->type == "bridge" && l->up) {
+        want = l->index;
+        break;
+      }
+  for (const auto& r : ours)
+    if (r.ifindex != want) host().delete_link_route(r.dst, r.ifindex, r.protocol);
+  if (want) host().add_link_route(range, want, kServiceRouteProtocol);
+  route_ifindex_ = want;
 }
 
 void ServiceProxy::flush_stale_udp(const std::vector<const ProgrammedService*>& changed,

@@ -11,7 +11,10 @@
 //     service port on the given host addresses (or on all of them), as k3s's ServiceLB publishes it;
 //     externalTrafficPolicy Cluster masquerades those connections, Local keeps the client's address;
 //   - headless Services get no rules (their names resolve to the pods);
-//   - UDP: entries to a removed endpoint are flushed from conntrack, so clients move on.
+//   - UDP: entries to a removed endpoint are flushed from conntrack, so clients move on;
+//   - a host with no route covering the service range (no default route: an offline device) gets
+//     one through a skiff bridge, or the host's own connections to a VIP could not even start; it
+//     goes when a real one appears and at teardown.
 //
 // Use (one proxy per host; it holds <state_dir>/lock for its life, so a second one fails):
 //   ServiceProxy proxy;                        // or ServiceProxy({.state_dir = ..., .ranges = ...})
@@ -29,6 +32,7 @@
 // Needs root (CAP_NET_ADMIN) in the host's network namespace, as bridge networking does. Not thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +47,9 @@
 #include "service_spec.hpp"
 
 namespace skiff::net {
+
+// rtm_protocol of the service-range route, so that it is found again and told from the admin's.
+inline constexpr uint8_t kServiceRouteProtocol = 115;
 
 struct ServiceProxyOptions {
   // Allocations (services.json) and the lock. Default: $SKIFF_SERVICE_STATE_DIR, else
@@ -108,9 +115,12 @@ class ServiceProxy {
                          const std::map<std::string, ProgrammedService>& before) const;
   ProgrammedService allocate(ServiceAllocator& alloc, const ServiceSpec& spec);
   void run(const std::string& script);
+  // The rules are in place: hairpin mode for new endpoints, the service-range route (not for an
+  // endpoints-only change: it cannot change the route), stale UDP conntrack entries.
   void after_change(const std::vector<const ProgrammedService*>& changed,
-                    const std::vector<const ProgrammedService*>& removed);
+                    const std::vector<const ProgrammedService*>& removed, bool endpoints_only = false);
   void ensure_hairpin(const ServiceSpec& s);
+  void ensure_service_route();
   void flush_stale_udp(const std::vector<const ProgrammedService*>& changed,
                        const std::vector<const ProgrammedService*>& removed);
   ServiceStatus make_status(const ProgrammedService& p) const;
@@ -126,6 +136,7 @@ class ServiceProxy {
   std::map<std::string, ServiceObjects> objects_;
   // Endpoint address -> the bridge port given hairpin mode for it (pruned as endpoints go).
   std::map<Ipv4Addr, std::string> hairpin_;
+  int route_ifindex_ = 0;  // the link our service-range route goes through (0: none of ours)
 };
 
 }  // namespace skiff::net

@@ -172,5 +172,30 @@ TEST_F(ClusterIpTest, AffinityOfOneServiceSurvivesAnotherServicesChanges) {
   EXPECT_EQ(spread(client_->ns.get(), vip, 80, 20)[stuck], 20);
 }
 
+// A host without a default route (an offline device): the service range is routed into the bridge
+// for as long as there are Services, so the host's own connections to a VIP start at all.
+class OfflineHostTest : public ClusterIpTest {
+ protected:
+  OfflineHostTest() { with_uplink_ = false; }
+};
+
+TEST_F(OfflineHostTest, HostReachesTheVipThroughTheServiceRangeRoute) {
+  NlSocket h;
+  const auto routes = h.routes();
+  auto st = proxy().sync({web({true, false, false})});
+  Answer a = ask_tcp(host_netns(), st[0].cluster_ip, 80);
+  EXPECT_EQ(a.name, "web0") << a.error;
+  a = ask_tcp(client_->ns.get(), st[0].cluster_ip, 80);
+  EXPECT_EQ(a.name, "web0") << a.error;
+  proxy().update_endpoints("shop/web", web({false, false, false}).endpoints);
+  a = ask_tcp(host_netns(), st[0].cluster_ip, 80);
+  EXPECT_EQ(a.err, ECONNREFUSED) << a.error;
+  a = ask_tcp(client_->ns.get(), st[0].cluster_ip, 80);
+  EXPECT_EQ(a.err, ECONNREFUSED) << a.error;
+  EXPECT_NE(h.routes(), routes);
+  proxy().teardown();
+  EXPECT_EQ(h.routes(), routes);
+}
+
 }  // namespace
 }  // namespace skiff::net::test

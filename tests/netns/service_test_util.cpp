@@ -151,7 +151,7 @@ Answer ask_udp(int sock) {
 void ServiceTest::SetUp() {
   HostNetnsTest::SetUp();
   if (IsSkipped()) return;
-  outside_ = make_uplink();
+  if (with_uplink_) outside_ = make_uplink();
   store_ = std::make_unique<NetworkStore>(state_dir() + "/networks");
   store_->create(make_network_config("svcnet", "10.45.0.0/24"));
 }

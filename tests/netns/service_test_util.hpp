@@ -84,6 +84,7 @@ class ServiceTest : public HostNetnsTest {
   // The whole ruleset of the test's host namespace, as nft lists it.
   std::string ruleset();
 
+  bool with_uplink_ = true;  // the host's default route through the outside namespace
   UniqueFd outside_;
   std::unique_ptr<NetworkStore> store_;
   std::vector<std::unique_ptr<Pod>> pods_;
