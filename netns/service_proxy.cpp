@@ -41,7 +41,7 @@ ServiceProxy::ServiceProxy(ServiceProxyOptions options)
     : options_(with_defaults(std::move(options))),
       lock_(lock_state_dir(options_.state_dir)),
       allocator_(options_.state_dir + "/services.json", options_.ranges) {
-  pod_networks_ = pod_networks();
+  check_networks();
   const Ipv4Net& range = options_.ranges.service_cidr;
   for (const auto& [idx, a] : host().addresses()) {
     if (!range.contains(a.addr)) continue;
@@ -58,17 +58,13 @@ const NlSocket& ServiceProxy::host() {
   return *host_;
 }
 
-// The bridge networks' subnets, re-read at every full sync and Service change (a network may have
-// been created since); a service range overlapping one is refused.
-std::vector<Ipv4Net> ServiceProxy::pod_networks() {
-  std::vector<Ipv4Net> out;
-  for (const auto& c : NetworkStore(options_.network_state_dir).list()) {
+// A service range overlapping a bridge network's subnet is refused, at start and at every full sync
+// (a network may have been created since).
+void ServiceProxy::check_networks() {
+  for (const auto& c : NetworkStore(options_.network_state_dir).list())
     if (c.subnet.overlaps(options_.ranges.service_cidr))
       throw Error("service range " + options_.ranges.service_cidr.str() + " overlaps subnet " +
                   c.subnet.str() + " of network " + c.name);
-    out.push_back(c.subnet);
-  }
-  return out;
 }
 
 void ServiceProxy::require_synced(const char* what) const {
@@ -172,7 +168,7 @@ std::vector<ServiceStatus> ServiceProxy::sync(const std::vector<ServiceSpec>& se
   std::map<std::string, ProgrammedService> next;
   for (const auto& s : services) next.emplace(s.name, allocate(alloc, s));
   check_host_claims(next, programmed_);
-  std::vector<Ipv4Net> pods = pod_networks();
+  check_networks();
 
   std::map<std::string, ServiceObjects> objects;
   std::vector<ServiceObjects> all_objects;
@@ -186,14 +182,13 @@ std::vector<ServiceStatus> ServiceProxy::sync(const std::vector<ServiceSpec>& se
   } catch (const Error&) {
     nft_->set_json_output(false);  // no table yet
   }
-  run(render_full_sync({options_.ranges.service_cidr, pods}, all_objects, existing));
+  run(render_full_sync({options_.ranges.service_cidr}, all_objects, existing));
 
   if (!(alloc.all() == allocator_.all())) alloc.save();
   allocator_ = std::move(alloc);
   std::map<std::string, ProgrammedService> before = std::move(programmed_);
   programmed_ = std::move(next);
   objects_ = std::move(objects);
-  pod_networks_ = std::move(pods);
   synced_ = true;
   std::vector<const ProgrammedService*> changed, removed;
   for (const auto& [name, p] : programmed_) changed.push_back(&p);
@@ -210,14 +205,6 @@ ServiceStatus ServiceProxy::apply(const ServiceSpec& service) {
   std::map<std::string, ProgrammedService> next = programmed_;
   next[p.spec.name] = p;
   check_host_claims(next, programmed_);
-  std::vector<Ipv4Net> pods = pod_networks();
-  if (pods != pod_networks_) {
-    // A network came or went: the pod-networks set changes, which the full sync rewrites.
-    std::vector<ServiceSpec> all;
-    for (const auto& [name, q] : next) all.push_back(name == p.spec.name ? service : q.spec);
-    sync(all);
-    return *status(service.name);
-  }
   ServiceObjects obj = plan_service(p);
   auto old = objects_.find(p.spec.name);
   run(render_service_update(old == objects_.end() ? ServiceObjects{} : old->second, obj));

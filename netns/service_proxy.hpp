@@ -56,10 +56,10 @@ struct ServiceProxyOptions {
   // /var/lib/skiff/services.
   std::string state_dir;
   ServiceRanges ranges;
-  // skiff's bridge networks (NetworkStore's state): their subnets are the pod networks (a service
-  // range overlapping one is refused; their traffic to a cluster IP keeps its source address), and
-  // their attachments say which bridge port an endpoint is behind (it gets hairpin mode, so a pod can
-  // reach itself through its Service with bridge-netfilter on). Default: NetworkStore's default.
+  // skiff's bridge networks (NetworkStore's state): a service range overlapping one's subnet is
+  // refused; their attachments say which bridge port an endpoint is behind (it gets hairpin mode, so
+  // a pod can reach itself through its Service with bridge-netfilter on); a bridge carries the
+  // service-range route where the host has none. Default: NetworkStore's default.
   std::string network_state_dir;
 };
 
@@ -110,7 +110,7 @@ class ServiceProxy {
   struct Change;
   void require_synced(const char* what) const;
   const NlSocket& host();
-  std::vector<Ipv4Net> pod_networks();
+  void check_networks();
   void check_host_claims(const std::map<std::string, ProgrammedService>& all,
                          const std::map<std::string, ProgrammedService>& before) const;
   ProgrammedService allocate(ServiceAllocator& alloc, const ServiceSpec& spec);
@@ -131,7 +131,6 @@ class ServiceProxy {
   std::unique_ptr<NftContext> nft_;
   std::unique_ptr<NlSocket> host_;
   bool synced_ = false;
-  std::vector<Ipv4Net> pod_networks_;
   std::map<std::string, ProgrammedService> programmed_;
   std::map<std::string, ServiceObjects> objects_;
   // Endpoint address -> the bridge port given hairpin mode for it (pruned as endpoints go).

@@ -67,10 +67,11 @@ void plan_port_with_endpoints(const ProgrammedService& ps, const ServicePort& p,
     vmap += (i ? ", " : "") + std::to_string(i) + " : goto " + n.ep(e);
   }
   NftChain svc{n.svc, {}};
-  // Traffic to the cluster IP from outside the pods (the host, another machine routing the service
-  // range here) is masqueraded as kube-proxy's local-traffic detector does, so replies come back here.
-  svc.rules.push_back("ip daddr " + ps.alloc.cluster_ip.str() + " " + proto + " dport " +
-                      std::to_string(p.port) + " ip saddr != @pod-networks jump mark-for-masquerade");
+  // No masquerade for traffic to the cluster IP (kube-proxy masquerades what is not from a pod, for
+  // endpoints on other nodes): on one host every endpoint behind a skiff bridge answers through the
+  // host, so the client's address is kept, the host's own as well. (That also spares the host's
+  // connection-per-request clients the masquerade's port space: one source, one endpoint, 64k ports
+  // in TIME_WAIT for two minutes.)
   if (affinity)
     for (const auto& e : u.endpoints) svc.rules.push_back("ip saddr @" + n.aff(e) + " goto " + n.ep(e));
   svc.rules.push_back("numgen random mod " + std::to_string(u.endpoints.size()) + " vmap { " + vmap + " }");
@@ -165,16 +166,8 @@ std::string render_base(const ServiceTableBase& b) {
          " { type ipv4_addr . inet_proto . inet_service : verdict; }\n";
   for (const char* m : {"service-nodeports", "no-endpoint-nodeports"})
     t += std::string("add map ") + kT + " " + m + " { type inet_proto . inet_service : verdict; }\n";
-  t += "add set " + kT + " pod-networks { type ipv4_addr; flags interval; }\n";
   for (const char* m : {"service-ips", "no-endpoint-services", "service-nodeports", "no-endpoint-nodeports"})
     t += std::string("flush map ") + kT + " " + m + "\n";
-  t += "flush set " + kT + " pod-networks\n";
-  if (!b.pod_networks.empty()) {
-    std::string elems;
-    for (const auto& n : b.pod_networks)
-      elems += (elems.empty() ? "" : ", ") + Ipv4Net{n.network(), n.prefix}.str();
-    t += "add element " + kT + " pod-networks { " + elems + " }\n";
-  }
   const std::string range = b.service_cidr.str(), mark = hex_mark();
   const std::vector<NftChain> fixed = {
       {"services",

@@ -14,8 +14,7 @@
 //                                            DNAT (an address or port no Service has) is rejected too
 //   nat-postrouting (srcnat)               -> masquerading: packets marked by mark-for-masquerade
 // Per Service port (K = name/proto/port):
-//   svc-K   masquerade traffic to the cluster IP from outside the pod networks; affinity
-//           (`ip saddr @aff-… goto ep-…`); then `numgen random mod N vmap { i : goto ep-… }`
+//   svc-K   affinity (`ip saddr @aff-… goto ep-…`); then `numgen random mod N vmap { i : goto ep-… }`
 //   ext-K   NodePort/LoadBalancer entry: Cluster policy masquerades all; Local only the host's own
 //           traffic (the client's address is kept); then goto svc-K
 //   ep-K__IP/PORT   hairpin (a pod reaching itself is masqueraded), affinity update, DNAT
@@ -68,7 +67,6 @@ ServiceObjects plan_service(const ProgrammedService& s);
 // The table's own part: base chains, fixed chains and maps.
 struct ServiceTableBase {
   Ipv4Net service_cidr{};
-  std::vector<Ipv4Net> pod_networks;  // sources whose traffic to a cluster IP keeps its address
 };
 
 // What a listing found in the table (for a full sync to remove what nobody wants any more).

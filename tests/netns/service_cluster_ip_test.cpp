@@ -125,10 +125,13 @@ TEST_F(ClusterIpTest, ClientIpAffinityKeepsAClientOnOneEndpoint) {
   EXPECT_FALSE(seen.begin()->first.empty());
 }
 
-TEST_F(ClusterIpTest, FromTheHost) {
+TEST_F(ClusterIpTest, FromTheHostKeepingItsAddress) {
   auto st = proxy().sync({web({true, false, false})});
   Answer a = ask_tcp(host_netns(), st[0].cluster_ip, 80);
   EXPECT_EQ(a.name, "web0") << a.error;
+  // The route to the VIP picks the host's source address (the uplink's), and it is kept: replies
+  // come back through the host, which is every pod's gateway.
+  EXPECT_EQ(servers_.last_peer("web0"), kHostUplink);
 }
 
 // A pod reaching its own Service, DNAT'd back to itself: the reply must come from the VIP, so the

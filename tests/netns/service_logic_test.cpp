@@ -268,7 +268,7 @@ TEST(ServiceRulesetTest, FullSyncRemovesWhatNobodyWants) {
   EXPECT_EQ(ex.service_chains, std::set<std::string>{"svc-old/tcp/1"});
   ServiceSpec s = web();
   s.affinity_timeout_s = 60;
-  std::string t = render_full_sync({parse_cidr("10.96.0.0/16"), {}}, {plan_service(programmed(s))}, ex);
+  std::string t = render_full_sync({parse_cidr("10.96.0.0/16")}, {plan_service(programmed(s))}, ex);
   EXPECT_NE(t.find("flush chain ip skiff-services svc-old/tcp/1"), std::string::npos);
   EXPECT_NE(t.find("delete chain ip skiff-services svc-old/tcp/1"), std::string::npos);
   // The set's timeout changed (30 s -> 60 s): replaced.
