@@ -52,5 +52,8 @@ Object object_from_json(const nlohmann::json& json);
 void apply_defaults(Object& object);
 // Kubernetes' validation for what skiff supports; errors and warnings go to `diags`.
 void validate(const Object& object, Diagnostics& diags);
+// What an update of `old_object` to `object` may not change (selectors, immutable data, a Pod's spec
+// beyond its images, ...), with Kubernetes' messages. Both are already defaulted and validated.
+void validate_update(const Object& old_object, const Object& object, Diagnostics& diags);
 
 }  // namespace skiff::manifest
