@@ -200,5 +200,36 @@ TEST(ManifestOutput, YamlLayoutAsKubectl) {
   EXPECT_EQ(docs[0].value, j);
 }
 
+// Any string the emitter writes reads back as the same string (quoting chosen right), for strings
+// made of the characters YAML treats specially.
+TEST(ManifestOutput, EmittedStringsReadBackUnchanged) {
+  const std::string alphabet = "ab01 :#-?'\"\\{}[],&*!|>%@`\n\t.~=ü";
+  std::vector<std::string> fixed = {
+      "",       " ",         "true",    "yes",        "Y",    "~",    "null",  "0644",     "1e3",
+      "- x",    "a: b",      "a #b",    "#x",         "x:",   "---",  "...",   "line\n",   "two\nlines",
+      "\nlead", "trail \nx", "tab\tin", "2024-01-02", "0x1F", ".inf", "1_000", "'quoted'", "\"dq\""};
+  uint32_t seed = 12345;
+  auto next = [&] { return seed = seed * 1103515245u + 12345u; };
+  for (int i = 0; i < 3000; ++i) {
+    std::string s;
+    size_t len = next() % 8;
+    for (size_t k = 0; k < len; ++k) {
+      size_t at = next() % alphabet.size();
+      if (alphabet[at] == '\xc3') at++;  // keep the multi-byte letter whole
+      if ((unsigned char)alphabet[at] == 0xbc) s += "\xc3";
+      s += alphabet[at];
+    }
+    fixed.push_back(s);
+  }
+  for (const std::string& s : fixed) {
+    nlohmann::json j = {{"k", s}, {"list", {s}}};
+    std::string y = to_yaml(j);
+    Diagnostics d;
+    auto docs = read_documents(y, d);
+    ASSERT_EQ(docs.size(), 1u) << "for " << nlohmann::json(s).dump() << ":\n" << y << d.error_text();
+    EXPECT_EQ(docs[0].value, j) << "for " << nlohmann::json(s).dump() << ":\n" << y;
+  }
+}
+
 }  // namespace
 }  // namespace skiff::manifest
