@@ -9,6 +9,7 @@
 
 #include "spec.hpp"
 #include "state.hpp"
+#include "unique_fd.hpp"
 
 namespace skiff {
 
@@ -36,6 +37,16 @@ struct ExecOptions {
   std::vector<std::string> caps;
   bool no_new_privs = false;
   int preserve_fds = 0;
+  // For library callers: the process's stdin, stdout and stderr (-1: the caller's own), and whether
+  // it leads a process group of its own (so the caller can kill what it forks).
+  int stdio[3] = {-1, -1, -1};
+  bool new_process_group = false;
+};
+
+// A process exec'd into a container and left running: a child of the caller, who reaps it.
+struct ExecProcess {
+  pid_t pid = -1;
+  UniqueFd pidfd;
 };
 
 class Runtime {
@@ -58,6 +69,9 @@ class Runtime {
   std::vector<pid_t> pids(const std::string& id);
   // Exit status of the exec'd process (foreground), or 0 when detached.
   int exec(const ExecOptions& o);
+  // exec, detached: returns once the process runs (exec'd, or failed with an Error), with its pid and
+  // pidfd. For a long-running caller such as a prober: nothing of the caller's changes.
+  ExecProcess exec_process(ExecOptions o);
 
   struct ListEntry {
     ContainerState state;
@@ -78,6 +92,7 @@ class Runtime {
               const std::function<void(const std::string&)>& emit);
 
  private:
+  int exec_impl(const ExecOptions& o, ExecProcess* started);
   StateStore store_;
 };
 

@@ -57,9 +57,54 @@ struct Join {
 constexpr Join kJoinOrder[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},
                                {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
 
+// Joining a container's pid (or time) namespace changes the namespace this thread's children are born
+// in, not its own; the runtime library undoes that once its child exists, so that a long-running
+// caller's later children (other containers among them) are not born inside this container's.
+class ChildNamespaceRestore {
+ public:
+  ChildNamespaceRestore(const char* name, int flag) : flag_(flag) {
+    std::string p = std::string("/proc/thread-self/ns/") + name + "_for_children";
+    saved_.reset(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  }
+  ~ChildNamespaceRestore() { restore(); }
+  void joined() { joined_ = true; }
+  void restore() {
+    if (joined_ && saved_) ::setns(saved_.get(), flag_);
+    joined_ = false;
+  }
+
+ private:
+  int flag_;
+  UniqueFd saved_;
+  bool joined_ = false;
+};
+
+// In the child: the caller's chosen stdio onto 0, 1, 2.
+void child_set_stdio(const int (&stdio)[3]) noexcept {
+  for (int i = 0; i < 3; ++i) {
+    if (stdio[i] < 0) continue;
+    if (stdio[i] == i) {
+      ::fcntl(i, F_SETFD, 0);
+    } else if (::dup2(stdio[i], i) < 0) {
+      child_fail(errno, "set up stdio");
+    }
+  }
+}
+
 }  // namespace
 
 int Runtime::exec(const ExecOptions& o) {
+  return exec_impl(o, nullptr);
+}
+
+ExecProcess Runtime::exec_process(ExecOptions o) {
+  o.detach = true;
+  ExecProcess p;
+  exec_impl(o, &p);
+  return p;
+}
+
+int Runtime::exec_impl(const ExecOptions& o, ExecProcess* started) {
   validate_container_id(o.id);
   auto lock = store_.open(o.id);
   ContainerState st = store_.load(lock);
@@ -116,11 +161,13 @@ int Runtime::exec(const ExecOptions& o) {
     if (!fd) throw Error(errno, "open " + p);
     joins.emplace_back(std::move(fd), j.flag);
   }
+  ChildNamespaceRestore pid_restore("pid", CLONE_NEWPID), time_restore("time", CLONE_NEWTIME);
   for (const auto& [name, flag] : {std::pair{"pid", CLONE_NEWPID}, std::pair{"time", CLONE_NEWTIME}}) {
     if (!namespace_differs(st.pid, name)) continue;
     std::string p = "/proc/" + std::to_string(st.pid) + "/ns/" + name;
     UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd || ::setns(fd.get(), flag) < 0) throw Error(errno, std::string("join ") + name + " namespace");
+    (flag == CLONE_NEWPID ? pid_restore : time_restore).joined();
   }
 
   sigset_t fwd, old;
@@ -153,6 +200,7 @@ int Runtime::exec(const ExecOptions& o) {
   if (pid == 0) {
     set_child_sync_fd(child_end.get());
     ::close(lock.fd());
+    if (o.new_process_group) ::setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -192,6 +240,7 @@ int Runtime::exec(const ExecOptions& o) {
     child_find_executable(plan, exe, sizeof exe);
     if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
       child_fail(errno, "no_new_privs");
+    child_set_stdio(o.stdio);
     child_close_fds(o.preserve_fds);
     if (filter.present && proc.no_new_privileges) seccomp::child_apply(filter, child_end.get());
     ::prctl(PR_SET_PDEATHSIG, 0);
@@ -199,6 +248,8 @@ int Runtime::exec(const ExecOptions& o) {
     child_fail(errno, "exec %s", exe);
   }
   UniqueFd pidfd(pidfd_raw);
+  pid_restore.restore();
+  time_restore.restore();
   if (cgroup) {
     try {
       cgroup->add_process(static_cast<pid_t>(pid), /*except_unified=*/bool(cgroup_fd));
@@ -238,6 +289,10 @@ int Runtime::exec(const ExecOptions& o) {
   }
   if (master && !o.console_socket.empty()) send_console_fd(o.console_socket, master.get(), "console");
   if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid), 0644, Durability::kVolatile);
+  if (started) {
+    started->pid = static_cast<pid_t>(pid);
+    started->pidfd = std::move(pidfd);
+  }
   if (o.detach) return 0;
   // Others may act on the container while we wait.
   StateStore::Locked released = std::move(lock);
