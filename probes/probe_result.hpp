@@ -7,6 +7,9 @@
 
 namespace skiff::probes {
 
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
 // A mechanism's answer. warning counts as success (an HTTP 3xx the prober did not follow).
 enum class Result { success, warning, failure, unknown };
 const char* result_name(Result r);  // "success", "warning", "failure", "unknown" (pkg/probe's strings)

@@ -13,9 +13,6 @@
 
 namespace skiff::probes {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-
 // The pod as the worker sees it at a tick.
 struct PodState {
   bool terminal = false;       // phase Succeeded or Failed: the worker ends
