@@ -114,8 +114,7 @@ void HttpResponseParser::header_line(std::string_view line) {
   if (line.front() == ' ' || line.front() == '\t') return;  // an obsolete continuation: nothing we read
   size_t colon = line.find(':');
   if (colon == std::string_view::npos || colon == 0)
-    return fail("net/http: HTTP/1.x transport connection broken: malformed MIME header line: " +
-                std::string(line.substr(0, 64)));
+    return fail("malformed MIME header line: " + std::string(line.substr(0, 64)));
   std::string_view name = line.substr(0, colon);
   std::string_view value = trim(line.substr(colon + 1));
   bool wanted =
@@ -153,8 +152,7 @@ void HttpResponseParser::end_of_head() {
     return;
   }
   if (!transfer_encoding_.empty() && !iequals(transfer_encoding_, "chunked"))
-    return fail("net/http: HTTP/1.x transport connection broken: unsupported transfer encoding: " +
-                quote(transfer_encoding_));
+    return fail("unsupported transfer encoding: " + quote(transfer_encoding_));
   state_ = State::body;
   if (status_ == 101 || status_ == 204 || status_ == 304) {
     body_mode_ = Body::none;

@@ -166,6 +166,17 @@ std::string join_target(const std::string& path, bool has_query, const std::stri
 
 }  // namespace
 
+bool has_scheme(std::string_view ref) {
+  size_t colon = ref.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !std::isalpha(static_cast<unsigned char>(ref[0])))
+    return false;
+  for (size_t i = 0; i < colon; ++i) {
+    char c = ref[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
 std::string escape_target(std::string_view raw) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;

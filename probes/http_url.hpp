@@ -29,6 +29,9 @@ HttpUrl probe_url(bool https, const std::string& host, int port, const std::stri
 // `location` (a Location header) resolved against `base`; nullopt when it cannot be parsed.
 std::optional<HttpUrl> resolve_location(const HttpUrl& base, std::string_view location);
 
+// Whether a URL reference names its scheme ("http://x/", "HTTPS:..."), i.e. is absolute.
+bool has_scheme(std::string_view ref);
+
 // Percent-escapes what may not appear in a request line's path or query: spaces, controls, non-ASCII,
 // and a '%' not starting an escape. What is already valid is kept as written.
 std::string escape_target(std::string_view raw);
