@@ -105,6 +105,9 @@ std::vector<std::string> mkdir_parents(const std::string& dir) {
     if (cur.empty()) continue;
     if (::mkdir(cur.c_str(), 0755) == 0) {
       created.push_back(cur);
+      // The caller's umask must not decide who may enter a shared parent (a library caller with umask
+      // 027 made /skiff 0750, and containers in user namespaces could no longer bind their cgroups).
+      if (::chmod(cur.c_str(), 0755) < 0) throw Error(errno, "chmod cgroup " + cur);
     } else if (errno == ENOENT && ++restarts < 100) {
       // The last container of another runtime took the shared parent away between our steps.
       pos = 1;

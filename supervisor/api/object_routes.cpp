@@ -45,7 +45,7 @@ Selection selection(const ExPtr& ex, const store::KindInfo& k) {
   if (p != r.params.end()) s.filter.ns = s.events.ns = p->second;
   if (const std::string* ls = r.query_param("labelSelector")) {
     try {
-      s.filter.labels = store::LabelSelector::parse(*ls);
+      s.filter.labels = manifest::Selector::parse(*ls);
     } catch (const Error& e) {
       throw StoreError(Reason::kBadRequest, e.what());
     }

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "store/executor.hpp"
-#include "store/label_selector.hpp"
+#include "manifest/label_selector.hpp"
 
 namespace skiff::store {
 
@@ -37,7 +37,7 @@ struct Filter {
   std::string kind;
   std::string ns;
   std::string name;  // fieldSelector metadata.name
-  LabelSelector labels;
+  manifest::Selector labels;
   bool matches(const nlohmann::json& obj) const;
 };
 

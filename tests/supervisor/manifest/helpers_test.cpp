@@ -1,6 +1,7 @@
 // int-or-string scaling, label selectors, names, hashes, image pull defaults.
 #include <gtest/gtest.h>
 
+#include "error.hpp"
 #include "manifest/base64.hpp"
 #include "manifest/hash.hpp"
 #include "manifest/image_name.hpp"
@@ -39,13 +40,28 @@ TEST(ManifestSelector, MatchAndString) {
 }
 
 TEST(ManifestSelector, ParseStringForm) {
-  std::string err;
-  auto s = parse_selector("app=web, tier in (a, b),!canary,env!=dev,zone", &err);
-  ASSERT_TRUE(s) << err;
-  EXPECT_EQ(selector_string(*s), "app=web,!canary,env notin (dev),tier in (a,b),zone");
-  EXPECT_FALSE(parse_selector("tier in (a", &err));
-  EXPECT_FALSE(parse_selector("a=b c", &err));
-  EXPECT_TRUE(parse_selector("", &err)->empty());
+  auto s = Selector::parse("app=web, tier in (a, b),!canary,env!=dev,zone");
+  EXPECT_EQ(s.to_string(), "app=web,!canary,env!=dev,tier in (a,b),zone");
+  EXPECT_THROW(Selector::parse("tier in (a"), Error);
+  EXPECT_THROW(Selector::parse("a=b c"), Error);
+  EXPECT_TRUE(Selector::parse("").empty());
+}
+
+TEST(ManifestSelector, TypedAndStringFormsMatchAlike) {
+  LabelSelector typed;
+  typed.match_labels = {{"app", "web"}};
+  typed.match_expressions = {{"tier", "In", {"b", "a"}}, {"canary", "DoesNotExist", {}}};
+  Selector from_typed = Selector::of(typed);
+  Selector parsed = Selector::parse("app=web,tier in (a,b),!canary");
+  EXPECT_EQ(from_typed.to_string(), parsed.to_string());
+  for (const LabelMap& labels : std::vector<LabelMap>{{{"app", "web"}, {"tier", "a"}},
+                                                      {{"app", "web"}, {"tier", "c"}},
+                                                      {{"app", "web"}, {"tier", "b"}, {"canary", "1"}},
+                                                      {}}) {
+    nlohmann::json j(labels);
+    EXPECT_EQ(from_typed.matches(labels), parsed.matches(j));
+  }
+  EXPECT_TRUE(from_typed.matches(LabelMap{{"app", "web"}, {"tier", "b"}}));
 }
 
 TEST(ManifestSelector, NodeSelector) {

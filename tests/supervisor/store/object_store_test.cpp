@@ -80,7 +80,7 @@ TEST_F(StoreTest, ListByNamespaceAndSelector) {
   };
   EXPECT_EQ(names({"Pod", "", "", {}}), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(names({"Pod", "shop", "", {}}), (std::vector<std::string>{"b", "c"}));
-  EXPECT_EQ(names({"Pod", "", "", LabelSelector::parse("app=web")}), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(names({"Pod", "", "", manifest::Selector::parse("app=web")}), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(names({"Pod", "shop", "c", {}}), (std::vector<std::string>{"c"}));
   EXPECT_EQ(names({"ConfigMap", "", "", {}}), (std::vector<std::string>{"a"}));
   EXPECT_EQ(s.list({"Pod", "", "", {}}).resource_version, s.resource_version());
@@ -162,7 +162,7 @@ TEST_F(StoreTest, WatchersSeeChangesAfterTheWriterReturns) {
   auto& s = open();
   std::vector<std::string> seen;
   auto sub =
-      s.watch({"Pod", "", "", LabelSelector::parse("app=web")}, std::nullopt, [&](const WatchEvent& e) {
+      s.watch({"Pod", "", "", manifest::Selector::parse("app=web")}, std::nullopt, [&](const WatchEvent& e) {
         seen.push_back(std::string(event_type_name(e.type)) + " " +
                        (*e.object)["metadata"]["name"].get<std::string>());
         // Writing from a callback is allowed: it is not inside the store's own write.

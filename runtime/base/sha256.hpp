@@ -1,4 +1,5 @@
-// SHA-256 (FIPS 180-4) for the runtime's own needs (the seccomp filter cache key and checksum).
+// SHA-256 (FIPS 180-4) for what must not load libcrypto: the runtime (its seccomp filter cache key
+// and checksum) and the supervisor store's file checksums.
 // The runtime starts for every container operation: a few dozen lines here spare loading libcrypto.
 #pragma once
 
