@@ -25,7 +25,7 @@ void Connector::try_next() {
     const Endpoint& ep = endpoints_[next_++];
     addr_ = ep.text();
     int err = 0;
-    fd_ = start_connect(ep, err);
+    fd_ = start_connect(ep, err, nodelay_);
     if (fd_ && err == 0) return done(std::move(fd_), "");
     if (fd_ && err == EINPROGRESS) {
       loop_.watch(fd_.get(), EPOLLOUT, [this](uint32_t) { writable(); });

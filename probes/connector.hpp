@@ -26,6 +26,8 @@ class Connector {
 
   // Calls done once (possibly before start returns, when the answer is known at once).
   void start(const std::string& host, int port, Done done);
+  // TCP_NODELAY on the connection (see start_connect).
+  void set_nodelay(bool on) { nodelay_ = on; }
   // The address being tried ("ip:port"), or host:port while resolving: what a timeout message names.
   const std::string& address() const { return addr_; }
   bool resolving() const { return resolving_; }
@@ -46,6 +48,7 @@ class Connector {
   UniqueFd fd_;
   bool watching_ = false;
   bool resolving_ = false;
+  bool nodelay_ = false;
   Done done_;
 };
 

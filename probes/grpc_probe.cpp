@@ -103,7 +103,9 @@ nghttp2_nv header(const std::string& name, const std::string& value) {
 class GrpcCheckOp final : public LoopOperation {
  public:
   GrpcCheckOp(EventLoop& loop, Resolver& resolver, std::chrono::milliseconds timeout, ProbeDone done)
-      : LoopOperation(loop, std::move(done), timeout), connector_(loop, resolver) {}
+      : LoopOperation(loop, std::move(done), timeout), connector_(loop, resolver) {
+    connector_.set_nodelay(true);  // the preface, SETTINGS, HEADERS and DATA go out in several writes
+  }
   ~GrpcCheckOp() override { release(); }
 
   void begin(const std::string& host, int port, const std::string& service) {

@@ -113,6 +113,7 @@ class HttpGetOp final : public LoopOperation {
     sent_ = 0;
     phase_ = Phase::connecting;
     connector_ = std::make_unique<Connector>(loop_, resolver_);
+    connector_->set_nodelay(url_.scheme == "https");
     connector_->start(url_.host, url_.port, [this](UniqueFd fd, std::string err) {
       if (!fd) return fail(err);
       fd_ = std::move(fd);
@@ -171,8 +172,7 @@ class HttpGetOp final : public LoopOperation {
       sent_ += n;
     }
     phase_ = Phase::receiving;
-    watch(fd_.get(), EPOLLIN);
-    receive();
+    watch(fd_.get(), EPOLLIN);  // the answer cannot be there yet: no read until it is
   }
 
   void receive() {

@@ -26,8 +26,9 @@ std::optional<Endpoint> numeric_endpoint(const std::string& host, int port);
 std::string join_host_port(const std::string& host, int port);
 
 // Starts a non-blocking TCP connect. `err` is 0 when connected at once, EINPROGRESS while pending,
-// else the errno (the returned fd is then empty).
-UniqueFd start_connect(const Endpoint& ep, int& err);
+// else the errno (the returned fd is then empty). `nodelay` for protocols that write more than once
+// before an answer (TLS, HTTP/2); a single request needs no syscall for it.
+UniqueFd start_connect(const Endpoint& ep, int& err, bool nodelay);
 // After the socket turned writable: 0 when connected, else the errno of the failure.
 int connect_result(int fd);
 

@@ -236,6 +236,11 @@ void ProbeManager::schedule(Handle h, ProbeKind kind, TimePoint when) {
   if (!w) return;
   if (w->timer) sched_.cancel(w->timer);
   if (!w->first) w->next_tick = when;
+  if (opt_.timer_slack.count() > 0) {
+    auto grid = std::chrono::duration_cast<Clock::duration>(opt_.timer_slack);
+    auto since = when.time_since_epoch();
+    when = TimePoint((since + grid - Clock::duration(1)) / grid * grid);
+  }
   w->timer = sched_.at(when, [this, h, kind] { on_timer(h, kind); });
 }
 

@@ -76,6 +76,9 @@ struct ProbeManagerOptions {
   size_t history = 10;             // runs kept per probe
   int max_attempts = 3;            // the kubelet's maxProbeRetries (on errors only)
   std::function<double()> random;  // in [0, 1): the first-run jitter; default a seeded PRNG
+  // Timers fire on this grid (rounded up; the ticks keep their exact phase): probes due within the
+  // same slice wake the loop once. 0: to the nanosecond (the fake-clock tests).
+  std::chrono::milliseconds timer_slack{20};
 };
 
 class ProbeManager {

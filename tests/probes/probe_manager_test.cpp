@@ -46,6 +46,7 @@ class ProbeManagerTest : public ::testing::Test {
     sched.advance(1h);
     ProbeManagerOptions o;
     o.random = [] { return 0.5; };
+    o.timer_slack = 0ms;  // exact times: the kubelet's schedule to the nanosecond
     mgr = std::make_unique<ProbeManager>(sched, runner, rec.callbacks(), o);
     sched.advance(1h);
   }
@@ -230,6 +231,7 @@ TEST_F(ProbeManagerTest, JitterAfterTheProberStarts) {
   FakeRunner r(s);
   ProbeManagerOptions o;
   o.random = [] { return 0.25; };
+  o.timer_slack = 0ms;
   ProbeManager m(s, r, {}, o);
   auto h =
       m.add({"ns", "p", "u", "c"}, {"10.0.0.9", {}, {}, nullptr}, {probe(8), std::nullopt, std::nullopt});
@@ -293,7 +295,9 @@ TEST_F(ProbeManagerTest, CallbacksMayRemoveTheContainer) {
   cb.result_changed = [&](const ContainerRef&, const ProbeChange& c) {
     if (c.from_probe) mgr->remove(h);
   };
-  mgr = std::make_unique<ProbeManager>(sched, runner, cb);
+  ProbeManagerOptions exact;
+  exact.timer_slack = 0ms;
+  mgr = std::make_unique<ProbeManager>(sched, runner, cb, exact);
   h = add({probe(1, 1, 1), std::nullopt, std::nullopt});
   runner.fallback = outcome(Result::failure, "down");
   start_instance(h, "c1");
@@ -333,6 +337,38 @@ TEST_F(ProbeManagerTest, MessagesAreMadeValidUtf8AndCapped) {
   ASSERT_EQ(rec.events.size(), 1u);
   EXPECT_EQ(rec.events[0], "Unhealthy: Readiness probe failed: bad \xEF\xBF\xBD\xEF\xBF\xBD bytes");
   EXPECT_EQ(mgr->history(h, ProbeKind::readiness).back().message, "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes");
+}
+
+}  // namespace
+}  // namespace skiff::probes
+
+namespace skiff::probes {
+namespace {
+
+TEST(ProbeManagerSlack, TimersFireOnTheGridAndTicksKeepTheirPhase) {
+  using namespace std::chrono_literals;
+  test::FakeScheduler s;
+  test::FakeRunner r(s);
+  s.advance(1h);
+  ProbeManagerOptions o;
+  o.timer_slack = 20ms;
+  ProbeManager m(s, r, {}, o);
+  s.advance(1h + 7ms);  // long after the start (no jitter), off the grid
+  ProbeSpec spec;
+  spec.handler = TcpSocketAction{PortRef::of(80), ""};
+  spec.period_seconds = 1;
+  auto h = m.add({"ns", "p", "u", "c"}, {"10.0.0.9", {}, {}, nullptr}, {spec, std::nullopt, std::nullopt});
+  TimePoint t = s.now();
+  m.set_container(h, {"c1", ContainerState::Phase::running, t});
+  s.advance(10500ms);
+  ASSERT_EQ(r.started.size(),
+            11u);  // the first run (on the grid: the container is there by then), then 10 ticks
+  for (size_t i = 1; i < r.started.size(); ++i) {
+    auto since = r.started[i].at.time_since_epoch();
+    EXPECT_EQ(since % std::chrono::milliseconds(20), Clock::duration(0)) << i;
+    // 1 s apart (ticks keep the phase; the grid only delays each firing by < 20 ms).
+    EXPECT_EQ(r.started[i].at - r.started[i - 1].at, std::chrono::seconds(1)) << i;
+  }
 }
 
 }  // namespace
