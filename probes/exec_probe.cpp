@@ -12,6 +12,7 @@
 
 #include "error.hpp"
 #include "loop_op.hpp"
+#include "text_util.hpp"
 
 namespace skiff::probes {
 namespace {
@@ -23,16 +24,6 @@ std::string joined(const std::vector<std::string>& argv) {
   std::string s;
   for (size_t i = 0; i < argv.size(); ++i) s += (i ? " " : "") + argv[i];
   return s;
-}
-
-// Go's %q for the command line.
-std::string go_quote(const std::string& s) {
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') q += '\\';
-    q += c;
-  }
-  return q + "\"";
 }
 
 class ExecOp final : public LoopOperation {

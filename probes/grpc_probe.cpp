@@ -8,6 +8,7 @@
 
 #include "connector.hpp"
 #include "loop_op.hpp"
+#include "text_util.hpp"
 
 namespace skiff::probes {
 namespace {
@@ -15,12 +16,6 @@ namespace {
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
 constexpr size_t kMaxMessage = 64 * 1024;
 constexpr const char* kUserAgent = "kube-probe/1.31";
-
-std::string errno_text(int err) {
-  std::string t = std::strerror(err);
-  if (!t.empty()) t[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(t[0])));
-  return t;
-}
 
 std::string percent_decode(const std::string& s) {
   std::string out;

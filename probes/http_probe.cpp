@@ -14,6 +14,7 @@
 #include "error.hpp"
 #include "http_response.hpp"
 #include "loop_op.hpp"
+#include "text_util.hpp"
 #include "tls_client.hpp"
 
 namespace skiff::probes {
@@ -51,21 +52,6 @@ bool valid_host(const std::string& h) {
 
 bool followed(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
-
-std::string go_quote(const std::string& s) {
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') q += '\\';
-    q += c;
-  }
-  return q + "\"";
-}
-
-std::string errno_text(int err) {
-  std::string t = std::strerror(err);
-  if (!t.empty()) t[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(t[0])));
-  return t;
 }
 
 class HttpGetOp final : public LoopOperation {

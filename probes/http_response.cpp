@@ -1,5 +1,7 @@
 #include "http_response.hpp"
 
+#include "text_util.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -16,27 +18,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-// Go's %q for what a server sent, shortened: printable ASCII as is, the rest escaped.
-std::string quote(std::string_view s, size_t max = 64) {
-  static const char* hex = "0123456789abcdef";
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size() && i < max; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  if (s.size() > max) out += "...";
-  return out + "\"";
 }
 
 bool valid_version(std::string_view v) {
@@ -98,14 +79,14 @@ void HttpResponseParser::head_line(std::string_view line) {
 
 void HttpResponseParser::status_line(std::string_view line) {
   size_t sp = line.find(' ');
-  if (sp == std::string_view::npos) return fail("malformed HTTP response " + quote(line));
+  if (sp == std::string_view::npos) return fail("malformed HTTP response " + go_quote(line, 64));
   std::string_view proto = line.substr(0, sp);
   std::string_view rest = line.substr(sp + 1);
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   std::string_view code = rest.substr(0, rest.find(' '));
   if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return fail("malformed HTTP status code " + quote(code));
-  if (!valid_version(proto)) return fail("malformed HTTP version " + quote(proto));
+    return fail("malformed HTTP status code " + go_quote(code, 64));
+  if (!valid_version(proto)) return fail("malformed HTTP version " + go_quote(proto, 64));
   status_ = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
   have_status_ = true;
 }
@@ -125,14 +106,15 @@ void HttpResponseParser::header_line(std::string_view line) {
     if (location_.empty()) location_ = std::string(value);
   } else if (iequals(name, "transfer-encoding")) {
     if (!transfer_encoding_.empty())
-      return fail("too many transfer encodings: [" + quote(transfer_encoding_) + " " + quote(value) + "]");
+      return fail("too many transfer encodings: [" + go_quote(transfer_encoding_, 64) + " " +
+                  go_quote(value, 64) + "]");
     transfer_encoding_ = std::string(value);
   } else {
     if (have_length_ && value != length_text_)
-      return fail("http: message cannot contain multiple Content-Length headers; got " + quote(value));
+      return fail("http: message cannot contain multiple Content-Length headers; got " + go_quote(value, 64));
     if (value.empty() || value.size() > 19 ||
         !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      return fail("bad Content-Length " + quote(value));
+      return fail("bad Content-Length " + go_quote(value, 64));
     length_text_ = std::string(value);
     content_length_ = std::stoull(length_text_);
     have_length_ = true;
@@ -152,7 +134,7 @@ void HttpResponseParser::end_of_head() {
     return;
   }
   if (!transfer_encoding_.empty() && !iequals(transfer_encoding_, "chunked"))
-    return fail("unsupported transfer encoding: " + quote(transfer_encoding_));
+    return fail("unsupported transfer encoding: " + go_quote(transfer_encoding_, 64));
   state_ = State::body;
   if (status_ == 101 || status_ == 204 || status_ == 304) {
     body_mode_ = Body::none;

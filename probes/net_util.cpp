@@ -1,5 +1,7 @@
 #include "net_util.hpp"
 
+#include "text_util.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -80,10 +82,8 @@ int connect_result(int fd) {
 }
 
 std::string dial_error(const std::string& addr, int err) {
-  // Go names the failing syscall ("connect: ", "socket: ") before strerror in lower case.
-  std::string text = std::strerror(err);
-  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  return "dial tcp " + addr + ": connect: " + text;
+  // Go names the failing syscall ("connect: ") before strerror in lower case.
+  return "dial tcp " + addr + ": connect: " + errno_text(err);
 }
 
 std::string dial_timeout(const std::string& addr) {

@@ -304,7 +304,13 @@ void ProbeManager::run(Handle h, ProbeKind kind) {
     attempt(h, kind);
     return;
   }
+  after_run(h, kind);
+}
+
+void ProbeManager::after_run(Handle h, ProbeKind kind) {
+  Worker* w = worker(h, kind);
   w->busy = false;
+  // What came while the worker was busy, as the worker's select finds its channels afterwards.
   if (w->pending_manual) {
     w->pending_manual = false;
     w->pending_tick = false;
@@ -357,15 +363,7 @@ void ProbeManager::finished(Handle h, ProbeKind kind, ProbeOutcome outcome) {
   if (change) publish(h, kind, *change, outcome.message);
   w = worker(h, kind);
   if (!w) return;
-  w->busy = false;
-  if (w->pending_manual) {
-    w->pending_manual = false;
-    w->pending_tick = false;
-    trigger(h, kind);
-  } else if (w->pending_tick) {
-    w->pending_tick = false;
-    run(h, kind);
-  }
+  after_run(h, kind);
 }
 
 void ProbeManager::publish(Handle h, ProbeKind kind, const ProbeWorker::Change& change,

@@ -124,6 +124,7 @@ class ProbeManager {
   void trigger(Handle h, ProbeKind kind);
   void run(Handle h, ProbeKind kind);
   void attempt(Handle h, ProbeKind kind);
+  void after_run(Handle h, ProbeKind kind);
   void finished(Handle h, ProbeKind kind, ProbeOutcome outcome);
   void publish(Handle h, ProbeKind kind, const ProbeWorker::Change& change, const std::string& message);
   void stop_worker(Handle h, ProbeKind kind);

@@ -223,6 +223,23 @@ json tcp_json(const TcpSocketAction& a) {
   return j;
 }
 
+// One action as its handler field ({"exec": {...}}), for probes and lifecycle handlers alike.
+json action_json(const ExecAction& a) {
+  return {{"exec", {{"command", a.command}}}};
+}
+json action_json(const HttpGetAction& a) {
+  return {{"httpGet", http_get_json(a)}};
+}
+json action_json(const TcpSocketAction& a) {
+  return {{"tcpSocket", tcp_json(a)}};
+}
+json action_json(const GrpcAction& a) {
+  return {{"grpc", {{"port", a.port}, {"service", a.service}}}};
+}
+json action_json(const SleepAction& a) {
+  return {{"sleep", {{"seconds", a.seconds}}}};
+}
+
 }  // namespace
 
 const char* kind_name(ProbeKind kind) {
@@ -290,20 +307,7 @@ ProbeSpec parse_probe(const json& probe, const std::string& path, ProbeKind kind
 }
 
 json to_json(const ProbeHandler& handler) {
-  return std::visit(
-      [](const auto& a) -> json {
-        using T = std::decay_t<decltype(a)>;
-        if constexpr (std::is_same_v<T, ExecAction>) {
-          return {{"exec", {{"command", a.command}}}};
-        } else if constexpr (std::is_same_v<T, HttpGetAction>) {
-          return {{"httpGet", http_get_json(a)}};
-        } else if constexpr (std::is_same_v<T, TcpSocketAction>) {
-          return {{"tcpSocket", tcp_json(a)}};
-        } else {
-          return {{"grpc", {{"port", a.port}, {"service", a.service}}}};
-        }
-      },
-      handler);
+  return std::visit([](const auto& a) { return action_json(a); }, handler);
 }
 
 json to_json(const ProbeSpec& s) {
@@ -333,20 +337,7 @@ LifecycleHandler parse_lifecycle_handler(const json& handler, const std::string&
 }
 
 json to_json(const LifecycleHandler& handler) {
-  return std::visit(
-      [](const auto& a) -> json {
-        using T = std::decay_t<decltype(a)>;
-        if constexpr (std::is_same_v<T, ExecAction>) {
-          return {{"exec", {{"command", a.command}}}};
-        } else if constexpr (std::is_same_v<T, HttpGetAction>) {
-          return {{"httpGet", http_get_json(a)}};
-        } else if constexpr (std::is_same_v<T, TcpSocketAction>) {
-          return {{"tcpSocket", tcp_json(a)}};
-        } else {
-          return {{"sleep", {{"seconds", a.seconds}}}};
-        }
-      },
-      handler);
+  return std::visit([](const auto& a) { return action_json(a); }, handler);
 }
 
 int resolve_port(const PortRef& port, const std::vector<ContainerPort>& container_ports) {

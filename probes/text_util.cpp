@@ -1,5 +1,8 @@
 #include "text_util.hpp"
 
+#include <cctype>
+#include <cstring>
+
 namespace skiff::probes {
 namespace {
 
@@ -46,6 +49,32 @@ std::string valid_utf8(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string go_quote(std::string_view s, size_t max) {
+  static const char* hex = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size() && i < max; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out + "\"";
+}
+
+std::string errno_text(int err) {
+  std::string t = std::strerror(err);
+  if (!t.empty()) t[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(t[0])));
+  return t;
 }
 
 std::string truncate_utf8(std::string_view s, size_t max) {

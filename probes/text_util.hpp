@@ -12,4 +12,11 @@ std::string valid_utf8(std::string_view s);
 // At most `max` bytes of `s`, cut before an incomplete UTF-8 sequence.
 std::string truncate_utf8(std::string_view s, size_t max);
 
+// Go's %q, roughly: quoted, backslash and quote escaped, bytes outside printable ASCII as \xNN;
+// longer than `max` bytes is cut and marked "...".
+std::string go_quote(std::string_view s, size_t max = std::string_view::npos);
+
+// strerror as Go's syscall errors read: "connection refused", lower case.
+std::string errno_text(int err);
+
 }  // namespace skiff::probes
