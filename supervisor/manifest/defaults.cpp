@@ -149,6 +149,20 @@ void defaults(Service& svc) {
     if (s.type == "LoadBalancer" && !ing.ip.empty() && !ing.ip_mode) ing.ip_mode = "VIP";
 }
 
+void defaults(Endpoints& e) {
+  for (EndpointSubset& ss : e.subsets)
+    for (EndpointPort& p : ss.ports)
+      if (p.protocol.empty()) p.protocol = "TCP";
+}
+
+// discovery/v1 SetDefaults_EndpointPort.
+void defaults(EndpointSlice& s) {
+  for (SlicePort& p : s.ports) {
+    if (!p.name) p.name = "";
+    if (!p.protocol) p.protocol = "TCP";
+  }
+}
+
 // GenerateHPAScaleUpRules / GenerateHPAScaleDownRules: unset parts of a given rule come from the default.
 HPAScalingRules scaling_rules(const std::optional<HPAScalingRules>& given, bool up) {
   HPAScalingRules r;

@@ -19,7 +19,8 @@ SKIFF_FIELDS(HpaV1) {
 namespace {
 
 constexpr std::string_view kSupportedKinds =
-    "Namespace, Pod, ConfigMap, Secret, Deployment, ReplicaSet, Service, HorizontalPodAutoscaler";
+    "Namespace, Pod, ConfigMap, Secret, Deployment, ReplicaSet, Service, HorizontalPodAutoscaler, Endpoints, "
+    "EndpointSlice";
 
 // The API server's v1 -> v2 conversion: the CPU target becomes a Resource metric.
 HorizontalPodAutoscaler convert_hpa_v1(HpaV1&& v1) {
@@ -80,6 +81,8 @@ std::optional<Object> decode_object(const nlohmann::json& j, Diagnostics& d) {
       {"v1", "ConfigMap", decode_as<ConfigMap>},
       {"v1", "Secret", decode_as<Secret>},
       {"v1", "Service", decode_as<Service>},
+      {"v1", "Endpoints", decode_as<Endpoints>},
+      {"discovery.k8s.io/v1", "EndpointSlice", decode_as<EndpointSlice>},
       {"apps/v1", "Deployment", decode_as<Deployment>},
       {"apps/v1", "ReplicaSet", decode_as<ReplicaSet>},
       {"autoscaling/v2", "HorizontalPodAutoscaler", decode_as<HorizontalPodAutoscaler>},

@@ -46,6 +46,17 @@ struct KindInfo<HorizontalPodAutoscaler> {
   static constexpr bool namespaced = true;
 };
 
+template <>
+struct KindInfo<Endpoints> {
+  static constexpr std::string_view kind = "Endpoints", api = "v1";
+  static constexpr bool namespaced = true;
+};
+template <>
+struct KindInfo<EndpointSlice> {
+  static constexpr std::string_view kind = "EndpointSlice", api = "discovery.k8s.io/v1";
+  static constexpr bool namespaced = true;
+};
+
 }  // namespace
 
 std::string_view kind_of(const Object& o) {

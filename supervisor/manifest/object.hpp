@@ -4,13 +4,14 @@
 #include <string_view>
 #include <variant>
 
+#include "manifest/types_endpoints.hpp"
 #include "manifest/types_kinds.hpp"
 #include "manifest/types_pod.hpp"
 
 namespace skiff::manifest {
 
-using Object =
-    std::variant<Namespace, Pod, ConfigMap, Secret, Deployment, ReplicaSet, Service, HorizontalPodAutoscaler>;
+using Object = std::variant<Namespace, Pod, ConfigMap, Secret, Deployment, ReplicaSet, Service,
+                            HorizontalPodAutoscaler, Endpoints, EndpointSlice>;
 
 std::string_view kind_of(const Object& o);
 std::string_view api_version_of(const Object& o);  // the version skiff stores and prints

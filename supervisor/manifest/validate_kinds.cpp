@@ -1,5 +1,5 @@
 // Per-kind validation: Pod, Namespace, ConfigMap, Secret (core), Deployment, ReplicaSet (apps),
-// Service, HorizontalPodAutoscaler (autoscaling/v2), and the dispatcher.
+// Service, HorizontalPodAutoscaler (autoscaling/v2), Endpoints, EndpointSlice, and the dispatcher.
 #include <algorithm>
 #include <set>
 
@@ -153,6 +153,8 @@ void check(const ReplicaSet& o, Diagnostics& d) {
 
 void validate_service(const Service& o, Diagnostics& d);
 void validate_hpa(const HorizontalPodAutoscaler& o, Diagnostics& d);
+void validate_endpoints(const Endpoints& o, Diagnostics& d);
+void validate_endpoint_slice(const EndpointSlice& o, Diagnostics& d);
 
 void validate(const Object& object, Diagnostics& d) {
   std::visit(
@@ -162,6 +164,10 @@ void validate(const Object& object, Diagnostics& d) {
           validate_service(x, d);
         else if constexpr (std::is_same_v<T, HorizontalPodAutoscaler>)
           validate_hpa(x, d);
+        else if constexpr (std::is_same_v<T, Endpoints>)
+          validate_endpoints(x, d);
+        else if constexpr (std::is_same_v<T, EndpointSlice>)
+          validate_endpoint_slice(x, d);
         else
           check(x, d);
       },

@@ -70,6 +70,10 @@ void check_update(const Service& o, const Service& n, Diagnostics& d) {
     d.invalid(FieldPath("spec").child("clusterIP"), n.spec.cluster_ip, kImmutable);
 }
 
+void check_update(const EndpointSlice& o, const EndpointSlice& n, Diagnostics& d) {
+  if (o.address_type != n.address_type) d.invalid(FieldPath("addressType"), n.address_type, kImmutable);
+}
+
 template <typename T>
 void check_update(const T&, const T&, Diagnostics&) {}
 
