@@ -1,8 +1,8 @@
 // `skiff`: the CLI for people and scripts on an edge device. Each group of subcommands lives in its
-// own file and registers itself (cli_commands.hpp).
+// own file of supervisor/cli/ and registers itself (cli/cli_commands.hpp).
 #include <cstdio>
 
-#include "cli_commands.hpp"
+#include "cli/cli_commands.hpp"
 #include "error.hpp"
 #include "log.hpp"
 
@@ -11,9 +11,7 @@ int main(int argc, char** argv) {
   CLI::App app{"skiff: containers and replica sets on one host", "skiff"};
   app.require_subcommand(1);
   skiff::cli::ExitCode code;
-  skiff::cli::register_network_commands(app, code);
-  skiff::cli::register_image_commands(app, code);
-  skiff::cli::register_container_commands(app, code);
+  skiff::cli::register_command_groups(app, code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,4 +8,6 @@ void register_network_commands(CLI::App& app, ExitCode& code) {
   net::register_network_cli(app, code.value);
 }
 
+SKIFF_CLI_COMMANDS(register_network_commands);
+
 }  // namespace skiff::cli

@@ -506,4 +506,6 @@ void register_image_commands(CLI::App& app, ExitCode& exit_code) {
   });
 }
 
+SKIFF_CLI_COMMANDS(register_image_commands);
+
 }  // namespace skiff::cli

@@ -161,4 +161,6 @@ void register_container_commands(CLI::App& app, ExitCode& exit_code) {
   });
 }
 
+SKIFF_CLI_COMMANDS(register_container_commands);
+
 }  // namespace skiff::cli
